@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: MIT
+// class ring: one io_uring instance, its mapped SQ and CQ, and the submit/complete hot path.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "rawring/abi.hpp"
+#include "rawring/errno.hpp"
+#include "rawring/sys.hpp"
+
+namespace rawring {
+
+/// How `ring::init` treats the SQ index array (IORING_SETUP_NO_SQARRAY, Linux 6.6).
+enum class sq_array {
+    /// Ask for NO_SQARRAY and, if the kernel refuses it with -EINVAL, set up again with the
+    /// array (identity-mapped once at init, never written afterwards). What liburing does.
+    automatic,
+    /// Always map the array (only NO_SQARRAY in the caller's own flags removes it).
+    keep,
+};
+
+/// The submission queue as mapped from the kernel. `khead`, `ktail`, `kflags` and `kdropped`
+/// point into shared memory and are only touched through std::atomic_ref.
+struct sq_ring {
+    std::uint32_t* khead;
+    std::uint32_t* ktail;
+    std::uint32_t* kflags;
+    std::uint32_t* kdropped;
+    std::uint32_t* array;       ///< nullptr on a NO_SQARRAY ring
+    abi::io_uring_sqe* sqes;    ///< 64-B slots; an SQE128 entry spans two
+    std::uint32_t mask;
+    std::uint32_t entries;
+    std::uint32_t sqe_head;     ///< first SQE not yet published to the kernel
+    std::uint32_t sqe_tail;     ///< one past the last SQE handed out by get_sqe
+    std::uint32_t shift;        ///< 1 on an SQE128 ring, else 0
+};
+
+/// The completion queue as mapped from the kernel.
+struct cq_ring {
+    std::uint32_t* khead;
+    std::uint32_t* ktail;
+    std::uint32_t* kflags;      ///< IORING_CQ_EVENTFD_DISABLED lives here
+    std::uint32_t* koverflow;
+    abi::io_uring_cqe* cqes;    ///< 16-B slots; a CQE32 entry spans two
+    std::uint32_t mask;
+    std::uint32_t entries;
+    std::uint32_t shift;        ///< 1 on a CQE32 ring, else 0
+};
+
+/// The 32-byte view of a CQE on a CQE32 ring (its `big_cqe` holds the op's extra 16 bytes).
+inline const abi::io_uring_cqe32& big_cqe(const abi::io_uring_cqe& cqe) noexcept {
+    return *reinterpret_cast<const abi::io_uring_cqe32*>(&cqe);
+}
+
+/// One io_uring instance. Move-only; the destructor tears the ring down (`exit`).
+///
+/// Errors: every call that can fail returns `-errno` (see rawring/errno.hpp). `-EINTR` from a
+/// wait is always handed back to the caller, never retried inside rawring: a signal handler can
+/// break a wait, and the caller decides whether to wait again. Nothing is lost by it: CQEs stay
+/// in the ring, and SQEs already published stay published (the next submit passes them again).
+///
+/// Threading: like liburing, one thread submits and one thread reaps (they may be the same).
+class ring {
+public:
+    ring() noexcept { reset_idle_(); }
+    ~ring() { exit(); }
+    ring(const ring&) = delete;
+    ring& operator=(const ring&) = delete;
+    ring(ring&& other) noexcept;
+    ring& operator=(ring&& other) noexcept;
+
+    // ---- setup and teardown (src/ring.cpp) --------------------------------------------------
+
+    /// Sets up a ring with at least `entries` SQEs and IORING_SETUP_* `flags`, maps it, and
+    /// (by default) tries IORING_SETUP_NO_SQARRAY first. The kernel rounds `entries` up to a
+    /// power of two, gives the CQ twice as many unless IORING_SETUP_CQSIZE says otherwise, and
+    /// caps both at its limits (32768 SQ, 65536 CQ entries on 6.x) only with IORING_SETUP_CLAMP.
+    /// Returns 0, or -EINVAL (entries 0; entries above the kernel limit without CLAMP; flags the
+    /// kernel rejects), -EBUSY (this ring is already set up), -EOPNOTSUPP (SQE_MIXED, CQE_MIXED,
+    /// NO_MMAP, REGISTERED_FD_ONLY or SQ_REWIND, which rawring does not drive yet), -ENOMEM,
+    /// -EMFILE, -EPERM (io_uring disabled by sysctl), -ENOSYS (no io_uring in this kernel).
+    /// liburing: `io_uring_queue_init()`; Zig: `IoUring.init()`. Since Linux 5.1.
+    [[nodiscard]] int init(unsigned entries, std::uint32_t flags = 0) noexcept;
+
+    /// As above with full parameters (CQ size, SQPOLL idle time and CPU, ATTACH_WQ fd). On
+    /// success the kernel's answer is in `p` (entries, features, offsets).
+    /// liburing: `io_uring_queue_init_params()`; Zig: `IoUring.init_params()`.
+    [[nodiscard]] int init(unsigned entries, abi::io_uring_params& p,
+                           sq_array mode = sq_array::automatic) noexcept;
+
+    /// Unregisters the ring fd if registered, unmaps everything and closes the fd. Safe to call
+    /// twice and on a ring never set up. liburing: `io_uring_queue_exit()`; Zig: `deinit()`.
+    void exit() noexcept;
+
+    /// True between a successful init and exit.
+    [[nodiscard]] bool is_open() const noexcept { return ring_fd_ >= 0; }
+    /// The ring's fd (-1 when closed).
+    [[nodiscard]] int fd() const noexcept { return ring_fd_; }
+    /// The fd (or registered index) that io_uring_enter receives.
+    [[nodiscard]] int enter_fd() const noexcept { return enter_fd_; }
+    /// The IORING_SETUP_* flags the ring was actually created with.
+    [[nodiscard]] std::uint32_t flags() const noexcept { return setup_flags_; }
+    /// The IORING_FEAT_* flags the kernel reported.
+    [[nodiscard]] std::uint32_t features() const noexcept { return features_; }
+    [[nodiscard]] const sq_ring& sq() const noexcept { return sq_; }
+    [[nodiscard]] const cq_ring& cq() const noexcept { return cq_; }
+
+    // ---- submission ---------------------------------------------------------------------------
+
+    /// The next free SQE, every byte zeroed (64 B, or 128 B on an SQE128 ring), or nullptr when
+    /// the SQ is full. liburing: `io_uring_get_sqe()`; Zig: `get_sqe()` (error.SubmissionQueueFull).
+    [[nodiscard]] abi::io_uring_sqe* get_sqe() noexcept {
+        const std::uint32_t tail = sq_.sqe_tail;
+        if (tail - sq_head_() >= sq_.entries) return nullptr;
+        abi::io_uring_sqe* sqe = sq_.sqes + ((tail & sq_.mask) << sq_.shift);
+        sq_.sqe_tail = tail + 1;
+        // Constant sizes so the compiler inlines the clear instead of calling memset.
+        if (sq_.shift != 0)
+            __builtin_memset(static_cast<void*>(sqe), 0, 2 * sizeof(abi::io_uring_sqe));
+        else
+            __builtin_memset(static_cast<void*>(sqe), 0, sizeof(abi::io_uring_sqe));
+        return sqe;
+    }
+
+    /// Publishes the SQEs handed out since the last flush (one tail store) and returns how many
+    /// SQEs the kernel has yet to consume. liburing: `__io_uring_flush_sq()`; Zig: `flush_sq()`.
+    unsigned flush_sq() noexcept {
+        const std::uint32_t tail = sq_.sqe_tail;
+        if (sq_.sqe_head != tail) {
+            sq_.sqe_head = tail;
+            // Without SQPOLL the kernel reads the tail only inside io_uring_enter, which this
+            // thread calls afterwards, so program order is enough. The SQPOLL thread may read it
+            // at any moment: release makes the SQE contents visible before the new tail.
+            std::atomic_ref<std::uint32_t>(*sq_.ktail)
+                .store(tail, sqpoll_() ? std::memory_order_release : std::memory_order_relaxed);
+        }
+        return tail - std::atomic_ref<std::uint32_t>(*sq_.khead).load(std::memory_order_relaxed);
+    }
+
+    /// Flushes and, when the kernel must be told (always without SQPOLL; with SQPOLL only if its
+    /// thread sleeps, or to flush overflowed CQEs), enters it. Returns the number of SQEs
+    /// submitted, or -errno from io_uring_enter (-EAGAIN, -EBUSY, -EBADF, -EBADFD, -EINTR...).
+    /// liburing: `io_uring_submit()`; Zig: `submit()`.
+    [[nodiscard]] int submit() noexcept { return submit_(flush_sq(), 0, false); }
+
+    /// Submits and waits until at least `wait_nr` CQEs are ready. Returns the number submitted
+    /// or -errno. liburing: `io_uring_submit_and_wait()`; Zig: `submit_and_wait()`.
+    [[nodiscard]] int submit_and_wait(unsigned wait_nr) noexcept {
+        return submit_(flush_sq(), wait_nr, false);
+    }
+
+    /// Submits, then waits at most `*ts` (relative) for `wait_nr` CQEs, with `sigmask` (a kernel
+    /// sigset of sys::sigset_size bytes, or nullptr) in force during the wait. Returns the number
+    /// submitted with `*cqe_ptr` at the first ready CQE; -ETIME if the time ran out (`*cqe_ptr`
+    /// is then the first ready CQE, if any, else nullptr); -EOPNOTSUPP without
+    /// IORING_FEAT_EXT_ARG (Linux < 5.11); other -errno from io_uring_enter.
+    /// liburing: `io_uring_submit_and_wait_timeout()`. Since Linux 5.11.
+    [[nodiscard]] int submit_and_wait_timeout(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,
+                                              const abi::kernel_timespec* ts,
+                                              const void* sigmask = nullptr) noexcept;
+
+    /// Raw io_uring_enter on this ring; the registered-ring flag is added when the fd is
+    /// registered. Returns what the kernel returns. Zig: `enter()`.
+    [[nodiscard]] int enter(unsigned to_submit, unsigned min_complete, unsigned flags) noexcept {
+        return sys::enter(enter_fd_, to_submit, min_complete, flags | enter_flags_, nullptr);
+    }
+
+    /// SQEs handed out by get_sqe and not yet consumed by the kernel.
+    /// liburing: `io_uring_sq_ready()`; Zig: `sq_ready()`.
+    [[nodiscard]] unsigned sq_ready() const noexcept { return sq_.sqe_tail - sq_head_(); }
+
+    /// Free SQ slots. liburing: `io_uring_sq_space_left()`.
+    [[nodiscard]] unsigned sq_space_left() const noexcept { return sq_.entries - sq_ready(); }
+
+    // ---- completion ---------------------------------------------------------------------------
+
+    /// CQEs ready to be reaped. liburing: `io_uring_cq_ready()`; Zig: `cq_ready()`.
+    [[nodiscard]] unsigned cq_ready() const noexcept {
+        return cq_tail_() - std::atomic_ref<std::uint32_t>(*cq_.khead).load(std::memory_order_relaxed);
+    }
+
+    /// True when the kernel holds completions that did not fit in the CQ (they are flushed into
+    /// it on the next enter with GETEVENTS, which every wait/peek/copy here does).
+    /// liburing: `io_uring_cq_has_overflow()`.
+    [[nodiscard]] bool cq_has_overflow() const noexcept {
+        return (sq_flags_() & abi::IORING_SQ_CQ_OVERFLOW) != 0;
+    }
+
+    /// Copies up to `cqes.size()` CQEs out of the ring, across its wrap, and consumes them with
+    /// one head store. If fewer than `wait_nr` were ready (or the kernel holds overflowed or
+    /// deferred completions), enters the kernel once to wait for the rest and copies again.
+    /// Returns the number copied; -EINVAL for an empty span or on a CQE32 ring (use the
+    /// io_uring_cqe32 overload, so no big CQE is cut in half); -errno from the wait only when
+    /// nothing was copied (the copied CQEs are never dropped for an error).
+    /// Zig: `copy_cqes()`; liburing: `io_uring_peek_batch_cqe()` + `io_uring_cq_advance()`.
+    [[nodiscard]] int copy_cqes(std::span<abi::io_uring_cqe> cqes, unsigned wait_nr) noexcept {
+        if (cq_.shift != 0 || cqes.empty()) return -err::einval;
+        return copy_cqes_(cqes.data(), clamp_(cqes.size()), wait_nr);
+    }
+
+    /// As above into 32-byte entries: on a CQE32 ring each big CQE is copied whole; on a plain
+    /// ring `big_cqe` is zeroed.
+    [[nodiscard]] int copy_cqes(std::span<abi::io_uring_cqe32> cqes, unsigned wait_nr) noexcept {
+        if (cqes.empty()) return -err::einval;
+        return copy_cqes_(cqes.data(), clamp_(cqes.size()), wait_nr);
+    }
+
+    /// Waits for one CQE and copies it out, consuming it. Returns 0 or -errno.
+    /// Zig: `copy_cqe()`.
+    [[nodiscard]] int copy_cqe(abi::io_uring_cqe& out) noexcept {
+        for (;;) {
+            const int n = copy_cqes(std::span<abi::io_uring_cqe>(&out, 1), 1);
+            if (n != 0) return n < 0 ? n : 0;
+        }
+    }
+
+    /// The next CQE without waiting or consuming it: 0 with `*cqe_ptr` set, or -EAGAIN if none
+    /// is ready. Enters the kernel only when it holds overflowed or deferred completions (or the
+    /// ring is IOPOLL). liburing: `io_uring_peek_cqe()`.
+    [[nodiscard]] int peek_cqe(abi::io_uring_cqe** cqe_ptr) noexcept {
+        unsigned avail;
+        if (abi::io_uring_cqe* cqe = peek_(&avail)) {
+            *cqe_ptr = cqe;
+            return 0;
+        }
+        *cqe_ptr = nullptr;
+        return cq_needs_enter_() ? get_cqe_(cqe_ptr, 0, nullptr) : -err::eagain;
+    }
+
+    /// Waits for `wait_nr` CQEs to be ready and points `*cqe_ptr` at the first, not consuming
+    /// it. Returns 0 or -errno (-EINTR, -EBADF...). liburing: `io_uring_wait_cqe_nr()`.
+    [[nodiscard]] int wait_cqe_nr(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr) noexcept {
+        return get_cqe_(cqe_ptr, wait_nr, nullptr);
+    }
+
+    /// Waits for one CQE. liburing: `io_uring_wait_cqe()`.
+    [[nodiscard]] int wait_cqe(abi::io_uring_cqe** cqe_ptr) noexcept {
+        unsigned avail;
+        if (abi::io_uring_cqe* cqe = peek_(&avail)) {
+            *cqe_ptr = cqe;
+            return 0;
+        }
+        return get_cqe_(cqe_ptr, 1, nullptr);
+    }
+
+    /// Waits at most `*ts` (relative; nullptr waits forever) for one CQE. Returns 0 with
+    /// `*cqe_ptr` set, -ETIME when the time ran out with none ready, -EOPNOTSUPP without
+    /// IORING_FEAT_EXT_ARG (Linux < 5.11), or -errno. liburing: `io_uring_wait_cqe_timeout()`.
+    [[nodiscard]] int wait_cqe_timeout(abi::io_uring_cqe** cqe_ptr,
+                                       const abi::kernel_timespec* ts) noexcept;
+
+    /// Calls `f(const abi::io_uring_cqe&)` on each ready CQE in order, without copying or
+    /// consuming them; returns how many it visited (pass that to cq_advance). On a CQE32 ring,
+    /// `big_cqe(cqe)` reaches the extra 16 bytes. liburing: `io_uring_for_each_cqe`.
+    template <class F>
+    unsigned for_each_cqe(F&& f) const noexcept(noexcept(f(*cq_.cqes))) {
+        const std::uint32_t head = std::atomic_ref<std::uint32_t>(*cq_.khead).load(std::memory_order_relaxed);
+        const std::uint32_t tail = cq_tail_();
+        for (std::uint32_t h = head; h != tail; ++h)
+            f(static_cast<const abi::io_uring_cqe&>(cq_.cqes[(h & cq_.mask) << cq_.shift]));
+        return tail - head;
+    }
+
+    /// Consumes `n` CQEs (one head store). liburing: `io_uring_cq_advance()`; Zig: `cq_advance()`.
+    void cq_advance(unsigned n) noexcept {
+        if (n == 0) return;
+        std::atomic_ref<std::uint32_t> head(*cq_.khead);
+        // Release: the kernel may overwrite the slots as soon as it sees the new head, so our
+        // reads of them must be complete first.
+        head.store(head.load(std::memory_order_relaxed) + n, std::memory_order_release);
+    }
+
+    /// Consumes one CQE returned by peek/wait (a nullptr is ignored).
+    /// liburing: `io_uring_cqe_seen()`; Zig: `cqe_seen()`.
+    void cqe_seen(const abi::io_uring_cqe* cqe) noexcept {
+        if (cqe != nullptr) cq_advance(1);
+    }
+
+    // ---- registered ring fd (src/ring.cpp) -----------------------------------------------------
+
+    /// Registers the ring fd with the kernel (IORING_REGISTER_RING_FDS) so every later enter
+    /// passes the small index and IORING_ENTER_REGISTERED_RING, skipping the fd lookup.
+    /// Returns 1 (one fd registered), -EEXIST if already registered, -EBADF on a closed ring, or
+    /// -errno (-EINVAL before Linux 5.18, -EBUSY if the task's 16 slots are taken). liburing: `io_uring_register_ring_fd()`.
+    [[nodiscard]] int register_ring_fd() noexcept;
+
+    /// Undoes register_ring_fd. Returns 1, -EINVAL if it is not registered, or -errno.
+    /// liburing: `io_uring_unregister_ring_fd()`.
+    [[nodiscard]] int unregister_ring_fd() noexcept;
+
+private:
+    [[nodiscard]] bool sqpoll_() const noexcept {
+        return (setup_flags_ & abi::IORING_SETUP_SQPOLL) != 0;
+    }
+
+    [[nodiscard]] std::uint32_t sq_head_() const noexcept {
+        // The SQPOLL thread moves the head concurrently; acquire orders our reuse of a slot
+        // after its read of the old contents. Otherwise the head only moves inside our own
+        // io_uring_enter calls.
+        return std::atomic_ref<std::uint32_t>(*sq_.khead)
+            .load(sqpoll_() ? std::memory_order_acquire : std::memory_order_relaxed);
+    }
+
+    [[nodiscard]] std::uint32_t sq_flags_() const noexcept {
+        return std::atomic_ref<std::uint32_t>(*sq_.kflags).load(std::memory_order_relaxed);
+    }
+
+    [[nodiscard]] std::uint32_t cq_tail_() const noexcept {
+        // Acquire pairs with the kernel's release of the tail: the CQEs below it are written.
+        return std::atomic_ref<std::uint32_t>(*cq_.ktail).load(std::memory_order_acquire);
+    }
+
+    /// Whether `submitted` SQEs need an io_uring_enter; adds SQ_WAKEUP to `flags` for a
+    /// sleeping SQPOLL thread.
+    [[nodiscard]] bool sq_needs_enter_(unsigned submitted, unsigned& flags) const noexcept {
+        if (submitted == 0) return false;
+        if (!sqpoll_()) return true;
+        // Full fence between our tail store and the flag load; the SQPOLL thread fences between
+        // setting NEED_WAKEUP and its last look at the tail, so one of us sees the other.
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        if ((sq_flags_() & abi::IORING_SQ_NEED_WAKEUP) != 0) {
+            flags |= abi::IORING_ENTER_SQ_WAKEUP;
+            return true;
+        }
+        return false;
+    }
+
+    /// Whether the kernel holds completions not yet in the CQ: overflowed ones, deferred task
+    /// work (TASKRUN), or an IOPOLL ring that only reaps when entered.
+    [[nodiscard]] bool cq_needs_enter_() const noexcept {
+        return (setup_flags_ & abi::IORING_SETUP_IOPOLL) != 0 ||
+               (sq_flags_() & (abi::IORING_SQ_CQ_OVERFLOW | abi::IORING_SQ_TASKRUN)) != 0;
+    }
+
+    [[nodiscard]] int submit_(unsigned submitted, unsigned wait_nr, bool getevents) noexcept {
+        unsigned flags = 0;
+        const bool cq = getevents || wait_nr != 0 || cq_needs_enter_();
+        if (sq_needs_enter_(submitted, flags) || cq) {
+            if (cq) flags |= abi::IORING_ENTER_GETEVENTS;
+            return enter(submitted, wait_nr, flags);
+        }
+        return static_cast<int>(submitted);
+    }
+
+    [[nodiscard]] abi::io_uring_cqe* peek_(unsigned* avail) const noexcept {
+        const std::uint32_t head = std::atomic_ref<std::uint32_t>(*cq_.khead).load(std::memory_order_relaxed);
+        const std::uint32_t tail = cq_tail_();
+        *avail = tail - head;
+        return tail != head ? &cq_.cqes[(head & cq_.mask) << cq_.shift] : nullptr;
+    }
+
+    /// Waits for `wait_nr` CQEs (0: only flush what the kernel holds), with `arg` (EXT_ARG
+    /// timeout) if given. A timed or non-waiting call enters at most once.
+    [[nodiscard]] int get_cqe_(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,
+                               const abi::io_uring_getevents_arg* arg) noexcept {
+        for (bool entered = false;; entered = true) {
+            unsigned avail;
+            abi::io_uring_cqe* cqe = peek_(&avail);
+            *cqe_ptr = cqe;
+            if (cqe != nullptr && avail >= wait_nr) return 0;
+            if (entered && (arg != nullptr || wait_nr == 0))
+                return cqe != nullptr ? 0 : (arg != nullptr ? -err::etime : -err::eagain);
+            const unsigned flags = abi::IORING_ENTER_GETEVENTS | enter_flags_;
+            const int ret = arg != nullptr
+                                ? sys::enter2(enter_fd_, 0, wait_nr, flags | abi::IORING_ENTER_EXT_ARG,
+                                              arg, sizeof(*arg))
+                                : sys::enter(enter_fd_, 0, wait_nr, flags, nullptr);
+            if (ret < 0) {
+                if (ret == -err::etime) *cqe_ptr = peek_(&avail);
+                return ret;
+            }
+        }
+    }
+
+    template <class Out>
+    [[nodiscard]] unsigned copy_ready_(Out* out, unsigned cap) noexcept;
+    template <class Out>
+    [[nodiscard]] int copy_cqes_(Out* out, unsigned cap, unsigned wait_nr) noexcept;
+
+    static unsigned clamp_(std::size_t n) noexcept {
+        return n > 0xffffffffu ? 0xffffffffu : static_cast<unsigned>(n);
+    }
+
+    /// Points every shared-word pointer at idle_ and zeroes the counts: a closed ring answers
+    /// every call safely (get_sqe nullptr, peek -EAGAIN, enter -EBADF) with no branch added.
+    void reset_idle_() noexcept;
+    int setup_(unsigned entries, abi::io_uring_params& p) noexcept;
+    int map_(const abi::io_uring_params& p) noexcept;
+    void unmap_() noexcept;
+
+    sq_ring sq_{};
+    cq_ring cq_{};
+    int ring_fd_ = -1;
+    int enter_fd_ = -1;
+    std::uint32_t enter_flags_ = 0;   // IORING_ENTER_REGISTERED_RING when registered
+    std::uint32_t setup_flags_ = 0;
+    std::uint32_t features_ = 0;
+    void* ring_ptr_ = nullptr;        // SQ ring (and CQ ring with FEAT_SINGLE_MMAP)
+    std::size_t ring_size_ = 0;
+    void* cq_ptr_ = nullptr;          // CQ ring when mapped on its own (pre-5.4 kernels)
+    std::size_t cq_size_ = 0;
+    void* sqes_ptr_ = nullptr;
+    std::size_t sqes_size_ = 0;
+    std::uint32_t idle_[4] = {};      // stand-in shared words while closed
+};
+
+// ---- copy_cqes internals ------------------------------------------------------------------------
+
+template <class Out>
+unsigned ring::copy_ready_(Out* out, unsigned cap) noexcept {
+    std::atomic_ref<std::uint32_t> khead(*cq_.khead);
+    const std::uint32_t head = khead.load(std::memory_order_relaxed);
+    const std::uint32_t ready = cq_tail_() - head;
+    const unsigned n = ready < cap ? ready : cap;
+    if (n == 0) return 0;
+    constexpr std::size_t out_size = sizeof(Out);
+    const std::size_t slot_size = sizeof(abi::io_uring_cqe) << cq_.shift;
+    const std::uint32_t first = head & cq_.mask;
+    const unsigned to_end = cq_.entries - first < n ? cq_.entries - first : n;
+    if (out_size == slot_size) {
+        // Two block copies at most: up to the end of the ring, then from its start.
+        __builtin_memcpy(static_cast<void*>(out), &cq_.cqes[first << cq_.shift], to_end * slot_size);
+        if (n > to_end)
+            __builtin_memcpy(static_cast<void*>(out + to_end), cq_.cqes, (n - to_end) * slot_size);
+    } else {
+        // Only reached for io_uring_cqe32 out of a 16-byte ring: widen each entry.
+        for (unsigned i = 0; i < n; ++i) {
+            __builtin_memset(static_cast<void*>(out + i), 0, out_size);
+            __builtin_memcpy(static_cast<void*>(out + i), &cq_.cqes[(head + i) & cq_.mask],
+                             sizeof(abi::io_uring_cqe));
+        }
+    }
+    // Release: the copies above must be done before the kernel may reuse the slots.
+    khead.store(head + n, std::memory_order_release);
+    return n;
+}
+
+template <class Out>
+int ring::copy_cqes_(Out* out, unsigned cap, unsigned wait_nr) noexcept {
+    unsigned n = copy_ready_(out, cap);
+    if (n == cap) return static_cast<int>(n);
+    if (n >= wait_nr && !cq_needs_enter_()) return static_cast<int>(n);
+    const unsigned still = wait_nr > n ? wait_nr - n : 0;
+    const int ret = enter(0, still, abi::IORING_ENTER_GETEVENTS);
+    if (ret < 0 && n == 0) return ret;
+    n += copy_ready_(out + n, cap - n);
+    return static_cast<int>(n);
+}
+
+} // namespace rawring

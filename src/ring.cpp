@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+// The cold half of class ring: setup and mapping, teardown, moves, timed waits, ring-fd registration.
+#include "rawring/ring.hpp"
+
+#include <cerrno>
+
+namespace rawring {
+
+static_assert(err::eintr == EINTR && err::enxio == ENXIO && err::ebadf == EBADF &&
+              err::eagain == EAGAIN && err::enomem == ENOMEM && err::efault == EFAULT &&
+              err::ebusy == EBUSY && err::eexist == EEXIST && err::einval == EINVAL && err::emfile == EMFILE &&
+              err::erange == ERANGE && err::etime == ETIME && err::eopnotsupp == EOPNOTSUPP,
+              "rawring/errno.hpp does not match this architecture's errno numbers");
+
+namespace {
+
+// Setup flags whose ring layout or memory model rawring does not drive yet.
+constexpr std::uint32_t unsupported_setup_flags =
+    abi::IORING_SETUP_SQE_MIXED | abi::IORING_SETUP_CQE_MIXED | abi::IORING_SETUP_NO_MMAP |
+    abi::IORING_SETUP_REGISTERED_FD_ONLY | abi::IORING_SETUP_SQ_REWIND;
+
+template <class T>
+T* at(void* base, std::uint32_t offset) noexcept {
+    return reinterpret_cast<T*>(static_cast<unsigned char*>(base) + offset);
+}
+
+} // namespace
+
+ring::ring(ring&& other) noexcept {
+    reset_idle_();
+    *this = static_cast<ring&&>(other);
+}
+
+ring& ring::operator=(ring&& other) noexcept {
+    if (this == &other) return *this;
+    exit();
+    if (other.ring_fd_ < 0) return *this;  // a closed ring: stay idle, pointing at our own words
+    sq_ = other.sq_;
+    cq_ = other.cq_;
+    ring_fd_ = other.ring_fd_;
+    enter_fd_ = other.enter_fd_;
+    enter_flags_ = other.enter_flags_;
+    setup_flags_ = other.setup_flags_;
+    features_ = other.features_;
+    ring_ptr_ = other.ring_ptr_;
+    ring_size_ = other.ring_size_;
+    cq_ptr_ = other.cq_ptr_;
+    cq_size_ = other.cq_size_;
+    sqes_ptr_ = other.sqes_ptr_;
+    sqes_size_ = other.sqes_size_;
+    other.ring_fd_ = -1;  // ownership moved: reset without unmapping or closing
+    other.ring_ptr_ = other.cq_ptr_ = other.sqes_ptr_ = nullptr;
+    other.reset_idle_();
+    return *this;
+}
+
+void ring::reset_idle_() noexcept {
+    idle_[0] = idle_[1] = idle_[2] = idle_[3] = 0;
+    sq_ = sq_ring{&idle_[0], &idle_[0], &idle_[1], &idle_[1], nullptr, nullptr, 0, 0, 0, 0, 0};
+    cq_ = cq_ring{&idle_[2], &idle_[2], &idle_[3], &idle_[3], nullptr, 0, 0, 0};
+    ring_fd_ = enter_fd_ = -1;
+    enter_flags_ = setup_flags_ = features_ = 0;
+    ring_ptr_ = cq_ptr_ = sqes_ptr_ = nullptr;
+    ring_size_ = cq_size_ = sqes_size_ = 0;
+}
+
+int ring::init(unsigned entries, std::uint32_t flags) noexcept {
+    abi::io_uring_params p{};
+    p.flags = flags;
+    return init(entries, p, sq_array::automatic);
+}
+
+int ring::init(unsigned entries, abi::io_uring_params& p, sq_array mode) noexcept {
+    if (ring_fd_ >= 0) return -err::ebusy;
+    if (entries == 0) return -err::einval;  // the kernel says the same; save the syscall
+    if ((p.flags & unsupported_setup_flags) != 0) return -err::eopnotsupp;
+    if (mode == sq_array::keep || (p.flags & abi::IORING_SETUP_NO_SQARRAY) != 0)
+        return setup_(entries, p);
+    // Try without the index array first (6.6+); an older kernel rejects the flag with -EINVAL
+    // and gets the same request again with the array.
+    const abi::io_uring_params asked = p;
+    p.flags |= abi::IORING_SETUP_NO_SQARRAY;
+    const int ret = setup_(entries, p);
+    if (ret != -err::einval) return ret;
+    p = asked;
+    return setup_(entries, p);
+}
+
+int ring::setup_(unsigned entries, abi::io_uring_params& p) noexcept {
+    const int fd = sys::setup(entries, &p);
+    if (fd < 0) return fd;
+    ring_fd_ = enter_fd_ = fd;
+    setup_flags_ = p.flags;
+    features_ = p.features;
+    const int ret = map_(p);
+    if (ret < 0) exit();
+    return ret;
+}
+
+int ring::map_(const abi::io_uring_params& p) noexcept {
+    const std::uint32_t sqe_shift = (p.flags & abi::IORING_SETUP_SQE128) != 0 ? 1 : 0;
+    const std::uint32_t cqe_shift = (p.flags & abi::IORING_SETUP_CQE32) != 0 ? 1 : 0;
+    const bool has_array = (p.flags & abi::IORING_SETUP_NO_SQARRAY) == 0;
+
+    // With NO_SQARRAY sq_off.array is 0 and the SQ part ends at the CQ part anyway.
+    std::size_t sq_size = p.sq_off.array + (has_array ? p.sq_entries * sizeof(std::uint32_t) : 0);
+    std::size_t cq_size = p.cq_off.cqes + (std::size_t{p.cq_entries} * sizeof(abi::io_uring_cqe) << cqe_shift);
+    const bool single = (p.features & abi::IORING_FEAT_SINGLE_MMAP) != 0;
+    if (single && cq_size > sq_size) sq_size = cq_size;
+
+    int error = 0;
+    ring_ptr_ = sys::mmap_ring(ring_fd_, sq_size, abi::IORING_OFF_SQ_RING, &error);
+    if (ring_ptr_ == nullptr) return error;
+    ring_size_ = sq_size;
+    void* cq_base = ring_ptr_;
+    if (!single) {
+        cq_ptr_ = sys::mmap_ring(ring_fd_, cq_size, abi::IORING_OFF_CQ_RING, &error);
+        if (cq_ptr_ == nullptr) return error;
+        cq_size_ = cq_size;
+        cq_base = cq_ptr_;
+    }
+    sqes_size_ = std::size_t{p.sq_entries} * (sizeof(abi::io_uring_sqe) << sqe_shift);
+    sqes_ptr_ = sys::mmap_ring(ring_fd_, sqes_size_, abi::IORING_OFF_SQES, &error);
+    if (sqes_ptr_ == nullptr) return error;
+
+    sq_.khead = at<std::uint32_t>(ring_ptr_, p.sq_off.head);
+    sq_.ktail = at<std::uint32_t>(ring_ptr_, p.sq_off.tail);
+    sq_.kflags = at<std::uint32_t>(ring_ptr_, p.sq_off.flags);
+    sq_.kdropped = at<std::uint32_t>(ring_ptr_, p.sq_off.dropped);
+    sq_.array = has_array ? at<std::uint32_t>(ring_ptr_, p.sq_off.array) : nullptr;
+    sq_.sqes = static_cast<abi::io_uring_sqe*>(sqes_ptr_);
+    sq_.mask = *at<std::uint32_t>(ring_ptr_, p.sq_off.ring_mask);
+    sq_.entries = *at<std::uint32_t>(ring_ptr_, p.sq_off.ring_entries);
+    sq_.sqe_head = sq_.sqe_tail = *sq_.ktail;
+    sq_.shift = sqe_shift;
+
+    cq_.khead = at<std::uint32_t>(cq_base, p.cq_off.head);
+    cq_.ktail = at<std::uint32_t>(cq_base, p.cq_off.tail);
+    cq_.kflags = p.cq_off.flags != 0 ? at<std::uint32_t>(cq_base, p.cq_off.flags) : &idle_[3];
+    cq_.koverflow = at<std::uint32_t>(cq_base, p.cq_off.overflow);
+    cq_.cqes = at<abi::io_uring_cqe>(cq_base, p.cq_off.cqes);
+    cq_.mask = *at<std::uint32_t>(cq_base, p.cq_off.ring_mask);
+    cq_.entries = *at<std::uint32_t>(cq_base, p.cq_off.ring_entries);
+    cq_.shift = cqe_shift;
+
+    // What the kernel promised in p must be what it mapped.
+    if (sq_.entries != p.sq_entries || sq_.mask != p.sq_entries - 1 ||
+        cq_.entries != p.cq_entries || cq_.mask != p.cq_entries - 1)
+        return -err::einval;
+
+    // The array maps ring slot i to SQE i once and for all, so flush_sq never writes it.
+    if (sq_.array != nullptr)
+        for (std::uint32_t i = 0; i < sq_.entries; ++i) sq_.array[i] = i;
+    return 0;
+}
+
+void ring::unmap_() noexcept {
+    if (sqes_ptr_ != nullptr) (void)sys::munmap(sqes_ptr_, sqes_size_);
+    if (cq_ptr_ != nullptr) (void)sys::munmap(cq_ptr_, cq_size_);
+    if (ring_ptr_ != nullptr) (void)sys::munmap(ring_ptr_, ring_size_);
+}
+
+void ring::exit() noexcept {
+    if (ring_fd_ < 0) return;
+    // A registered ring fd holds its own reference to the ring: drop it or the ring outlives us.
+    if ((enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) != 0) (void)unregister_ring_fd();
+    unmap_();
+    (void)sys::close(ring_fd_);
+    reset_idle_();
+}
+
+int ring::submit_and_wait_timeout(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,
+                                  const abi::kernel_timespec* ts, const void* sigmask) noexcept {
+    *cqe_ptr = nullptr;
+    if ((features_ & abi::IORING_FEAT_EXT_ARG) == 0) return -err::eopnotsupp;
+    const unsigned submitted = flush_sq();
+    abi::io_uring_getevents_arg arg{};
+    arg.sigmask = reinterpret_cast<std::uintptr_t>(sigmask);
+    arg.sigmask_sz = static_cast<std::uint32_t>(sys::sigset_size);
+    arg.ts = reinterpret_cast<std::uintptr_t>(ts);
+    unsigned flags = abi::IORING_ENTER_GETEVENTS | abi::IORING_ENTER_EXT_ARG | enter_flags_;
+    (void)sq_needs_enter_(submitted, flags);  // for the SQ_WAKEUP flag only; we enter anyway
+    const int ret = sys::enter2(enter_fd_, submitted, wait_nr, flags, &arg, sizeof(arg));
+    unsigned avail;
+    *cqe_ptr = peek_(&avail);
+    return ret;
+}
+
+int ring::wait_cqe_timeout(abi::io_uring_cqe** cqe_ptr, const abi::kernel_timespec* ts) noexcept {
+    if (ts == nullptr) return wait_cqe(cqe_ptr);
+    *cqe_ptr = nullptr;
+    if ((features_ & abi::IORING_FEAT_EXT_ARG) == 0) return -err::eopnotsupp;
+    abi::io_uring_getevents_arg arg{};
+    arg.ts = reinterpret_cast<std::uintptr_t>(ts);
+    return get_cqe_(cqe_ptr, 1, &arg);
+}
+
+int ring::register_ring_fd() noexcept {
+    if (ring_fd_ < 0) return -err::ebadf;  // fd -1 would reach the kernel's ring-less register path
+    if ((enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) != 0) return -err::eexist;
+    abi::io_uring_rsrc_update update{};
+    update.offset = ~0u;  // let the kernel pick a free slot
+    update.data = static_cast<std::uint64_t>(ring_fd_);
+    const int ret = sys::register_(ring_fd_, abi::IORING_REGISTER_RING_FDS, &update, 1);
+    if (ret != 1) return ret < 0 ? ret : -err::einval;
+    enter_fd_ = static_cast<int>(update.offset);
+    enter_flags_ |= abi::IORING_ENTER_REGISTERED_RING;
+    return ret;
+}
+
+int ring::unregister_ring_fd() noexcept {
+    if ((enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) == 0) return -err::einval;
+    abi::io_uring_rsrc_update update{};
+    update.offset = static_cast<std::uint32_t>(enter_fd_);
+    const int ret = sys::register_(ring_fd_, abi::IORING_UNREGISTER_RING_FDS, &update, 1);
+    if (ret != 1) return ret < 0 ? ret : -err::einval;
+    enter_fd_ = ring_fd_;
+    enter_flags_ &= ~abi::IORING_ENTER_REGISTERED_RING;
+    return ret;
+}
+
+} // namespace rawring
