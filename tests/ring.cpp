@@ -519,6 +519,26 @@ TEST_CASE("ring: registered ring fd is used by every later enter") {
     }
 }
 
+TEST_CASE("ring: register_ring_fd gives -EBUSY when the task's 16 slots are taken") {
+    std::vector<rawring::ring> rings(17);
+    int registered = 0;
+    int last = 0;
+    for (rawring::ring& r : rings) {
+        REQUIRE(r.init(2) == 0);
+        last = r.register_ring_fd();
+        if (last != 1) break;
+        ++registered;
+    }
+    CHECK(registered == 16);
+    CHECK(last == -err::ebusy);
+    // The refused ring still works through its plain fd; freeing a slot lets it register.
+    CHECK(rings[16].enter_fd() == rings[16].fd());
+    nop_round_trip(rings[16], 2, 0);
+    CHECK(rings[0].unregister_ring_fd() == 1);
+    CHECK(rings[16].register_ring_fd() == 1);
+    nop_round_trip(rings[16], 2, 2);
+}
+
 TEST_CASE("ring: a moved ring keeps working and the moved-from ring is closed") {
     rawring::ring a;
     REQUIRE(a.init(4) == 0);
