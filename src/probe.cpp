@@ -8,14 +8,10 @@ namespace rawring {
 
 probe get_probe(ring& r) noexcept {
     probe p;
-    if (r.fd() < 0) {  // fd -1 would reach the kernel's ring-less register path
-        p.status_ = -err::ebadf;
-        return p;
-    }
     // The kernel reads the header and ops as one buffer and wants it zeroed; hdr_ and ops_ are
     // adjacent in probe (checked below), so pass the header's address and the ops count.
     static_assert(offsetof(probe, ops_) == offsetof(probe, hdr_) + sizeof(abi::io_uring_probe));
-    const int ret = sys::register_(r.fd(), abi::IORING_REGISTER_PROBE, &p.hdr_, probe::max_ops);
+    const int ret = r.register_op(abi::IORING_REGISTER_PROBE, &p.hdr_, probe::max_ops);
     p.status_ = ret < 0 ? ret : 0;
     return p;
 }

@@ -195,6 +195,15 @@ int ring::wait_cqe_timeout(abi::io_uring_cqe** cqe_ptr, const abi::kernel_timesp
     return get_cqe_(cqe_ptr, 1, &arg);
 }
 
+int ring::register_op(unsigned opcode, const void* arg, unsigned nr_args) noexcept {
+    if (ring_fd_ < 0) return -err::ebadf;  // fd -1 would reach the kernel's ring-less register path
+    if ((enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) != 0 &&
+        (features_ & abi::IORING_FEAT_REG_REG_RING) != 0)
+        return sys::register_(enter_fd_, opcode | abi::IORING_REGISTER_USE_REGISTERED_RING, arg,
+                              nr_args);
+    return sys::register_(ring_fd_, opcode, arg, nr_args);
+}
+
 int ring::register_ring_fd() noexcept {
     if (ring_fd_ < 0) return -err::ebadf;  // fd -1 would reach the kernel's ring-less register path
     if ((enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) != 0) return -err::eexist;
@@ -212,7 +221,8 @@ int ring::unregister_ring_fd() noexcept {
     if ((enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) == 0) return -err::einval;
     abi::io_uring_rsrc_update update{};
     update.offset = static_cast<std::uint32_t>(enter_fd_);
-    const int ret = sys::register_(ring_fd_, abi::IORING_UNREGISTER_RING_FDS, &update, 1);
+    // Through the index itself where the kernel allows it: the fd may be gone already.
+    const int ret = register_op(abi::IORING_UNREGISTER_RING_FDS, &update, 1);
     if (ret != 1) return ret < 0 ? ret : -err::einval;
     enter_fd_ = ring_fd_;
     enter_flags_ &= ~abi::IORING_ENTER_REGISTERED_RING;

@@ -519,6 +519,33 @@ TEST_CASE("ring: registered ring fd is used by every later enter") {
     }
 }
 
+TEST_CASE("ring: with the ring fd registered, enters and registers need no fd at all") {
+    rawring::ring r;
+    REQUIRE(r.init(4) == 0);
+    REQUIRE(r.register_ring_fd() == 1);
+    REQUIRE((r.features() & abi::IORING_FEAT_REG_REG_RING) != 0);
+    // Close the real fd behind the ring's back: the registered index keeps the ring alive, and
+    // only calls that go through it (IORING_ENTER_REGISTERED_RING for enter,
+    // IORING_REGISTER_USE_REGISTERED_RING for register) can still reach it.
+    const int fd = r.fd();
+    REQUIRE(::close(fd) == 0);
+    nop_round_trip(r, 3, 0);
+    const rawring::probe p = rawring::get_probe(r);
+    CHECK(p.status() == 0);
+    CHECK(p.supported(abi::IORING_OP_NOP));
+    io_uring_cqe* cqe = nullptr;
+    const abi::kernel_timespec ts = ms(1);
+    CHECK(r.wait_cqe_timeout(&cqe, &ts) == -err::etime);
+    r.exit();  // unregisters the index (through the index), then closes the stale fd number
+    CHECK(::fcntl(fd, F_GETFD) == -1);  // nothing reopened it meanwhile
+    // The slot was given back: all 16 of the task's ring-fd slots can be taken again.
+    std::vector<rawring::ring> rings(16);
+    for (rawring::ring& other : rings) {
+        REQUIRE(other.init(2) == 0);
+        CHECK(other.register_ring_fd() == 1);
+    }
+}
+
 TEST_CASE("ring: register_ring_fd gives -EBUSY when the task's 16 slots are taken") {
     std::vector<rawring::ring> rings(17);
     int registered = 0;

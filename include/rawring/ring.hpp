@@ -291,6 +291,12 @@ public:
     /// liburing: `io_uring_unregister_ring_fd()`.
     [[nodiscard]] int unregister_ring_fd() noexcept;
 
+    /// Raw io_uring_register on this ring, for every register_* wrapper: through the registered
+    /// index with IORING_REGISTER_USE_REGISTERED_RING when the ring fd is registered and the
+    /// kernel has IORING_FEAT_REG_REG_RING (6.3), else through the fd. Returns the kernel's
+    /// answer (>= 0, or -errno), -EBADF on a closed ring. liburing: `do_register()` (internal).
+    [[nodiscard]] int register_op(unsigned opcode, const void* arg, unsigned nr_args) noexcept;
+
 private:
     [[nodiscard]] bool sqpoll_() const noexcept {
         return (setup_flags_ & abi::IORING_SETUP_SQPOLL) != 0;
