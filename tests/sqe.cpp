@@ -9,24 +9,6 @@ namespace abi = rawring::abi;
 
 namespace {
 
-/// Compares two SQEs field by field, so a failure names the field.
-void check_sqe(const io_uring_sqe& got, const io_uring_sqe& want) {
-    CHECK(got.opcode == want.opcode);
-    CHECK(got.flags == want.flags);
-    CHECK(got.ioprio == want.ioprio);
-    CHECK(got.fd == want.fd);
-    CHECK(got.off == want.off);
-    CHECK(got.addr == want.addr);
-    CHECK(got.len == want.len);
-    CHECK(got.rw_flags == want.rw_flags);
-    CHECK(got.user_data == want.user_data);
-    CHECK(got.buf_index == want.buf_index);
-    CHECK(got.personality == want.personality);
-    CHECK(got.file_index == want.file_index);
-    CHECK(got.addr3 == want.addr3);
-    CHECK(got.pad2 == want.pad2);
-    CHECK(std::memcmp(&got, &want, sizeof(want)) == 0);  // and nothing else differs
-}
 
 /// An SQE full of garbage, as a reused slot could be.
 io_uring_sqe dirty() {

@@ -19,5 +19,6 @@ inline constexpr int emfile = 24;
 inline constexpr int erange = 34;
 inline constexpr int etime = 62;
 inline constexpr int eopnotsupp = 95;
+inline constexpr int enobufs = 105;
 
 } // namespace rawring::err

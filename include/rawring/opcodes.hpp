@@ -18,8 +18,10 @@ struct opcode_info {
     const char* name;          ///< uapi name without "IORING_OP_", e.g. "READV"
     std::uint8_t since_major;  ///< first kernel with the opcode (io_uring_enter.2,
     std::uint8_t since_minor;  ///< except WAITID: merged in 6.7, not 6.5)
-    const char* helpers;       ///< space-separated prep helper names (liburing
-                               ///< spelling without "io_uring_prep_"), never empty
+    const char* helpers;       ///< space-separated names of the rawring::prep_<name>
+                               ///< helpers that set this opcode, never empty; each is
+                               ///< liburing's io_uring_prep_<name> (RECV_ZC's recv_zc
+                               ///< has no liburing twin). tests/prep.cpp checks each one.
 };
 
 /// The table, one row per opcode in opcode order (65 rows, IORING_OP_NOP..URING_CMD128).
