@@ -9,7 +9,8 @@ namespace rawring {
 static_assert(err::eintr == EINTR && err::enxio == ENXIO && err::ebadf == EBADF &&
               err::eagain == EAGAIN && err::enomem == ENOMEM && err::efault == EFAULT &&
               err::ebusy == EBUSY && err::eexist == EEXIST && err::einval == EINVAL && err::emfile == EMFILE &&
-              err::erange == ERANGE && err::etime == ETIME && err::eopnotsupp == EOPNOTSUPP,
+              err::erange == ERANGE && err::etime == ETIME && err::eopnotsupp == EOPNOTSUPP &&
+              err::enobufs == ENOBUFS,
               "rawring/errno.hpp does not match this architecture's errno numbers");
 
 namespace {
@@ -34,7 +35,7 @@ ring::ring(ring&& other) noexcept {
 ring& ring::operator=(ring&& other) noexcept {
     if (this == &other) return *this;
     exit();
-    if (other.ring_fd_ < 0) return *this;  // a closed ring: stay idle, pointing at our own words
+    if (!other.is_open()) return *this;  // a closed ring: stay idle, pointing at our own words
     sq_ = other.sq_;
     cq_ = other.cq_;
     ring_fd_ = other.ring_fd_;
@@ -71,7 +72,7 @@ int ring::init(unsigned entries, std::uint32_t flags) noexcept {
 }
 
 int ring::init(unsigned entries, abi::io_uring_params& p, sq_array mode) noexcept {
-    if (ring_fd_ >= 0) return -err::ebusy;
+    if (is_open()) return -err::ebusy;
     if (entries == 0) return -err::einval;  // the kernel says the same; save the syscall
     if ((p.flags & unsupported_setup_flags) != 0) return -err::eopnotsupp;
     if (mode == sq_array::keep || (p.flags & abi::IORING_SETUP_NO_SQARRAY) != 0)
@@ -161,11 +162,11 @@ void ring::unmap_() noexcept {
 }
 
 void ring::exit() noexcept {
-    if (ring_fd_ < 0) return;
+    if (!is_open()) return;
     // A registered ring fd holds its own reference to the ring: drop it or the ring outlives us.
-    if ((enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) != 0) (void)unregister_ring_fd();
+    if ((enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) != 0) (void)unregister_ring_fd_();
     unmap_();
-    (void)sys::close(ring_fd_);
+    if (ring_fd_ >= 0) (void)sys::close(ring_fd_);  // -1 after close_ring_fd
     reset_idle_();
 }
 
@@ -196,16 +197,16 @@ int ring::wait_cqe_timeout(abi::io_uring_cqe** cqe_ptr, const abi::kernel_timesp
 }
 
 int ring::register_op(unsigned opcode, const void* arg, unsigned nr_args) noexcept {
-    if (ring_fd_ < 0) return -err::ebadf;  // fd -1 would reach the kernel's ring-less register path
     if ((enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) != 0 &&
         (features_ & abi::IORING_FEAT_REG_REG_RING) != 0)
         return sys::register_(enter_fd_, opcode | abi::IORING_REGISTER_USE_REGISTERED_RING, arg,
                               nr_args);
+    if (ring_fd_ < 0) return -err::ebadf;  // fd -1 would reach the kernel's ring-less register path
     return sys::register_(ring_fd_, opcode, arg, nr_args);
 }
 
 int ring::register_ring_fd() noexcept {
-    if (ring_fd_ < 0) return -err::ebadf;  // fd -1 would reach the kernel's ring-less register path
+    if (!is_open()) return -err::ebadf;
     if ((enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) != 0) return -err::eexist;
     abi::io_uring_rsrc_update update{};
     update.offset = ~0u;  // let the kernel pick a free slot
@@ -219,6 +220,11 @@ int ring::register_ring_fd() noexcept {
 
 int ring::unregister_ring_fd() noexcept {
     if ((enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) == 0) return -err::einval;
+    if (ring_fd_ < 0) return -err::ebadf;  // closed by close_ring_fd: the index is all that is left
+    return unregister_ring_fd_();
+}
+
+int ring::unregister_ring_fd_() noexcept {
     abi::io_uring_rsrc_update update{};
     update.offset = static_cast<std::uint32_t>(enter_fd_);
     // Through the index itself where the kernel allows it: the fd may be gone already.
@@ -226,6 +232,69 @@ int ring::unregister_ring_fd() noexcept {
     if (ret != 1) return ret < 0 ? ret : -err::einval;
     enter_fd_ = ring_fd_;
     enter_flags_ &= ~abi::IORING_ENTER_REGISTERED_RING;
+    return ret;
+}
+
+int ring::close_ring_fd() noexcept {
+    if (!is_open()) return -err::ebadf;
+    if ((features_ & abi::IORING_FEAT_REG_REG_RING) == 0) return -err::eopnotsupp;
+    if ((enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) == 0) return -err::einval;
+    if (ring_fd_ < 0) return -err::ebadf;
+    (void)sys::close(ring_fd_);
+    ring_fd_ = -1;
+    return 1;
+}
+
+int ring::resize_rings(abi::io_uring_params& p) noexcept {
+    if (!is_open() || ring_fd_ < 0) return -err::ebadf;  // the new rings are mapped through the fd
+    // The kernel (6.13..6.18 at least) does not report where the resized ring keeps its SQ
+    // array (sq_off.array comes back 0), and an array left unfilled would send every pending
+    // SQE to slot 0. Every kernel that resizes also has NO_SQARRAY (6.6), rawring's default.
+    if (sq_.array != nullptr) return -err::eopnotsupp;
+    // The kernel carries over only what it can see: publish every SQE handed out so far.
+    (void)flush_sq();
+    p.sq_off = abi::io_sqring_offsets{};
+    p.cq_off = abi::io_cqring_offsets{};
+    const int ret = register_op(abi::IORING_REGISTER_RESIZE_RINGS, &p, 1);
+    if (ret < 0) return ret;
+
+    // The kernel now uses the new rings. The old mappings still pin the old pages, so map the
+    // new rings first and drop the old mappings after.
+    void* const old_ring = ring_ptr_;
+    void* const old_cq = cq_ptr_;
+    void* const old_sqes = sqes_ptr_;
+    const std::size_t old_ring_size = ring_size_;
+    const std::size_t old_cq_size = cq_size_;
+    const std::size_t old_sqes_size = sqes_size_;
+    ring_ptr_ = cq_ptr_ = sqes_ptr_ = nullptr;
+    ring_size_ = cq_size_ = sqes_size_ = 0;
+    abi::io_uring_params mapped = p;
+    mapped.features = features_;  // the kernel does not fill features in on a resize
+    const int mret = map_(mapped);
+    if (old_sqes != nullptr) (void)sys::munmap(old_sqes, old_sqes_size);
+    if (old_cq != nullptr) (void)sys::munmap(old_cq, old_cq_size);
+    if (old_ring != nullptr) (void)sys::munmap(old_ring, old_ring_size);
+    if (mret < 0) {
+        exit();  // the kernel has no old rings left to fall back on
+        return mret;
+    }
+    return 0;
+}
+
+int ring::submit_and_wait_reg(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,
+                              unsigned reg_index) noexcept {
+    *cqe_ptr = nullptr;
+    const unsigned submitted = flush_sq();
+    unsigned flags = abi::IORING_ENTER_GETEVENTS | abi::IORING_ENTER_EXT_ARG |
+                     abi::IORING_ENTER_EXT_ARG_REG | enter_flags_;
+    (void)sq_needs_enter_(submitted, flags);  // for the SQ_WAKEUP flag only; we enter anyway
+    // With EXT_ARG_REG the argument is not a pointer but a byte offset into the wait region.
+    const std::uintptr_t offset = std::uintptr_t{reg_index} * sizeof(abi::io_uring_reg_wait);
+    const int ret = sys::enter2(enter_fd_, submitted, wait_nr, flags,
+                                reinterpret_cast<const void*>(offset),
+                                sizeof(abi::io_uring_reg_wait));
+    unsigned avail;
+    *cqe_ptr = peek_(&avail);
     return ret;
 }
 

@@ -95,12 +95,18 @@ public:
     /// twice and on a ring never set up. liburing: `io_uring_queue_exit()`; Zig: `deinit()`.
     void exit() noexcept;
 
-    /// True between a successful init and exit.
-    [[nodiscard]] bool is_open() const noexcept { return ring_fd_ >= 0; }
-    /// The ring's fd (-1 when closed).
+    /// True between a successful init and exit (also after close_ring_fd: the registered index
+    /// still reaches the ring).
+    [[nodiscard]] bool is_open() const noexcept { return enter_fd_ >= 0; }
+    /// The ring's fd (-1 when closed, and after close_ring_fd).
     [[nodiscard]] int fd() const noexcept { return ring_fd_; }
     /// The fd (or registered index) that io_uring_enter receives.
     [[nodiscard]] int enter_fd() const noexcept { return enter_fd_; }
+    /// True while the ring fd is registered (register_ring_fd): enter_fd() is then the index.
+    /// rawring addition (liburing keeps this in a private flag).
+    [[nodiscard]] bool ring_fd_registered() const noexcept {
+        return (enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) != 0;
+    }
     /// The IORING_SETUP_* flags the ring was actually created with.
     [[nodiscard]] std::uint32_t flags() const noexcept { return setup_flags_; }
     /// The IORING_FEAT_* flags the kernel reported.
@@ -273,6 +279,11 @@ public:
         head.store(head.load(std::memory_order_relaxed) + n, std::memory_order_release);
     }
 
+    /// Whether the kernel maps a CQ flags word (IORING_CQ_*; Linux 5.8+). False on a closed ring,
+    /// where cq().kflags points at a stand-in word. Used by cq_eventfd_toggle (register.hpp).
+    /// rawring addition (liburing tests `cq.kflags` for NULL).
+    [[nodiscard]] bool cq_flags_mapped() const noexcept { return cq_.kflags != &idle_[3]; }
+
     /// Consumes one CQE returned by peek/wait (a nullptr is ignored).
     /// liburing: `io_uring_cqe_seen()`; Zig: `cqe_seen()`.
     void cqe_seen(const abi::io_uring_cqe* cqe) noexcept {
@@ -287,9 +298,46 @@ public:
     /// -errno (-EINVAL before Linux 5.18, -EBUSY if the task's 16 slots are taken). liburing: `io_uring_register_ring_fd()`.
     [[nodiscard]] int register_ring_fd() noexcept;
 
-    /// Undoes register_ring_fd. Returns 1, -EINVAL if it is not registered, or -errno.
+    /// Undoes register_ring_fd. Returns 1, -EINVAL if it is not registered, -EBADF after
+    /// close_ring_fd (the index is then the ring's only handle; exit() drops it), or -errno.
     /// liburing: `io_uring_unregister_ring_fd()`.
     [[nodiscard]] int unregister_ring_fd() noexcept;
+
+    /// Closes the ring's fd once the ring fd is registered, so the ring holds no file descriptor:
+    /// every later enter and register goes through the registered index (fd() is then -1).
+    /// Returns 1, -EOPNOTSUPP without IORING_FEAT_REG_REG_RING (Linux < 6.3: registers would
+    /// still need the fd), -EINVAL if the ring fd is not registered, -EBADF if already closed or
+    /// on a closed ring. Afterwards unregister_ring_fd and resize_rings give -EBADF (nothing
+    /// would be left to reach or map the ring with); exit() drops the index.
+    /// liburing: `io_uring_close_ring_fd()`. Since Linux 6.3.
+    [[nodiscard]] int close_ring_fd() noexcept;
+
+    // ---- resizing and registered waits (src/ring.cpp) -------------------------------------------
+
+    /// Resizes the SQ and CQ (IORING_REGISTER_RESIZE_RINGS) to `p.sq_entries` and (with
+    /// IORING_SETUP_CQSIZE in `p.flags`) `p.cq_entries`; `p.flags` may hold only CQSIZE and CLAMP.
+    /// SQEs handed out by get_sqe are published first (prepare them before calling): the kernel
+    /// copies every unconsumed SQE and every unreaped CQE into the new rings, and rawring maps
+    /// them in place of the old ones, so nothing in flight is lost. On success `p` holds the new
+    /// sizes and offsets. Returns 0, or -EINVAL (the ring lacks IORING_SETUP_DEFER_TASKRUN, which
+    /// the kernel requires; bad flags or sizes), -EOVERFLOW (the pending SQEs or CQEs do not fit
+    /// the new sizes; the old rings stay in use), -EBADF (closed ring, or its fd was closed with
+    /// close_ring_fd), -EOPNOTSUPP (the ring keeps an SQ index array, i.e. was set up with
+    /// sq_array::keep: the kernel does not say where the resized ring's array lives, so rawring
+    /// could not fill it; NO_SQARRAY, the default, exists on every kernel that resizes),
+    /// -ENOMEM. If mapping the new rings fails the ring is torn down (exit) and the mmap error
+    /// returned. liburing: `io_uring_resize_rings()`. Since Linux 6.13.
+    [[nodiscard]] int resize_rings(abi::io_uring_params& p) noexcept;
+
+    /// Submits, then waits for `wait_nr` CQEs with the wait parameters of entry `reg_index` of
+    /// the wait region registered with register_wait_reg / register_region (its timeout when
+    /// IORING_REG_WAIT_TS is set, min_wait_usec, sigmask). Returns the number submitted with
+    /// `*cqe_ptr` at the first ready CQE (nullptr if none), -ETIME when the entry's timeout ran
+    /// out, -EFAULT when `reg_index` lies outside the registered region (or none is registered),
+    /// -EINVAL for bad flags in the entry, or other -errno from io_uring_enter.
+    /// liburing: `io_uring_submit_and_wait_reg()`. Since Linux 6.13.
+    [[nodiscard]] int submit_and_wait_reg(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,
+                                          unsigned reg_index) noexcept;
 
     /// Raw io_uring_register on this ring, for every register_* wrapper: through the registered
     /// index with IORING_REGISTER_USE_REGISTERED_RING when the ring fd is registered and the
@@ -394,6 +442,7 @@ private:
     /// every call safely (get_sqe nullptr, peek -EAGAIN, enter -EBADF) with no branch added.
     void reset_idle_() noexcept;
     int setup_(unsigned entries, abi::io_uring_params& p) noexcept;
+    int unregister_ring_fd_() noexcept;
     int map_(const abi::io_uring_params& p) noexcept;
     void unmap_() noexcept;
 
