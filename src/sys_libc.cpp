@@ -1,15 +1,41 @@
 // SPDX-License-Identifier: MIT
 // The libc system-call backend: every call goes through syscall(2), and libc's -1/errno
-// convention is turned into -errno in exactly one function, result().
+// convention is turned into -errno in exactly one function, result(). It also checks the raw
+// backend's numbers (rawring/arch/*.hpp) against libc's headers for the same architecture.
 #include "rawring/sys.hpp"
 
 #include <cerrno>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#if (defined(__x86_64__) && !defined(__ILP32__)) || (defined(__aarch64__) && !defined(__ILP32__)) || \
+    (defined(__riscv) && __riscv_xlen == 64)
+#include "rawring/arch/syscall.hpp"
+// The raw backend's system-call numbers, checked against libc's wherever both exist.
+namespace raw = rawring::arch;
+static_assert(raw::nr_io_uring_setup == __NR_io_uring_setup &&
+              raw::nr_io_uring_enter == __NR_io_uring_enter &&
+              raw::nr_io_uring_register == __NR_io_uring_register && raw::nr_mmap == SYS_mmap &&
+              raw::nr_munmap == SYS_munmap && raw::nr_close == SYS_close &&
+              raw::nr_prlimit64 == SYS_prlimit64 && raw::nr_write == SYS_write &&
+              raw::nr_openat == SYS_openat && raw::nr_unlinkat == SYS_unlinkat &&
+              raw::nr_getpid == SYS_getpid && raw::nr_exit == SYS_exit &&
+              raw::nr_exit_group == SYS_exit_group,
+              "rawring/arch/*.hpp does not match this architecture's system-call numbers");
+static_assert(raw::prot_read == PROT_READ && raw::prot_write == PROT_WRITE &&
+              raw::map_shared == MAP_SHARED && raw::map_private == MAP_PRIVATE &&
+              raw::map_anonymous == MAP_ANONYMOUS && raw::map_populate == MAP_POPULATE,
+              "rawring/arch/*.hpp does not match this architecture's mmap flags");
+#endif
 
 namespace rawring::sys {
+
+static_assert(rlimit_nofile == RLIMIT_NOFILE && rlim_infinity == RLIM64_INFINITY,
+              "rawring/sys.hpp does not match this architecture's resource limits");
+static_assert(sizeof(resource_limit) == sizeof(::rlimit64));
+
 namespace {
 
 // The one place where libc's "-1 and errno" becomes rawring's "-errno".
@@ -66,6 +92,10 @@ int munmap(void* addr, std::size_t len) noexcept {
 
 int close(int fd) noexcept {
     return static_cast<int>(result(::syscall(SYS_close, fd)));
+}
+
+int prlimit(int resource, const resource_limit* new_limit, resource_limit* old_limit) noexcept {
+    return static_cast<int>(result(::syscall(SYS_prlimit64, 0, resource, new_limit, old_limit)));
 }
 
 } // namespace rawring::sys

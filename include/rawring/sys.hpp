@@ -1,5 +1,12 @@
 // SPDX-License-Identifier: MIT
 // The system calls rawring makes, each returning >= 0 on success or -errno on failure.
+//
+// Two backends define these functions, and a build compiles exactly one (Meson option `syscall`):
+// src/sys_libc.cpp (`libc`, the default) goes through libc's syscall(); src/sys_raw.cpp (`raw`)
+// issues the instructions itself (rawring/arch/*.hpp) and needs no libc at all. This header is
+// the same for both, so code built against rawring needs no flag saying which one it links.
+// Library code makes every system call through here, never through libc directly, so that the
+// raw backend leaves the library free of libc.
 #pragma once
 
 #include <cstddef>
@@ -45,5 +52,26 @@ int munmap(void* addr, std::size_t len) noexcept;
 
 /// close(2). Returns 0 or -errno.
 int close(int fd) noexcept;
+
+/// RLIMIT_NOFILE: the resource number (7 on x86_64, aarch64 and riscv64) of the fd limit, which
+/// also caps a registered files table.
+inline constexpr int rlimit_nofile = 7;
+
+/// RLIM_INFINITY as prlimit64(2) reads and writes it.
+inline constexpr std::uint64_t rlim_infinity = ~std::uint64_t{0};
+
+/// A resource limit in prlimit64(2)'s layout (libc's `struct rlimit64`).
+struct resource_limit {
+    std::uint64_t cur;  ///< the soft limit
+    std::uint64_t max;  ///< the hard limit
+};
+
+/// prlimit64(2) on the calling process: stores the current limit of `resource` in `*old_limit`
+/// (unless null), then sets `*new_limit` (unless null). Returns 0 or -errno (-EINVAL bad
+/// resource or soft above hard, -EPERM raising the hard limit without CAP_SYS_RESOURCE,
+/// -EFAULT). The libc-free way to read or raise RLIMIT_NOFILE. Since Linux 2.6.36.
+/// liburing: none (it calls libc's getrlimit/setrlimit).
+[[nodiscard]] int prlimit(int resource, const resource_limit* new_limit,
+                          resource_limit* old_limit) noexcept;
 
 } // namespace rawring::sys

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+// The raw system-call backend (-Dsyscall=raw): inline-asm syscalls, no libc at all. The kernel
+// already returns -errno, so results pass through unchanged.
+#include "rawring/sys.hpp"
+
+#include "rawring/arch/syscall.hpp"
+
+namespace rawring::sys {
+namespace {
+
+// A pointer as a system-call argument word.
+long word(const void* p) noexcept { return static_cast<long>(reinterpret_cast<std::uintptr_t>(p)); }
+
+// A mapping's address, or nullptr and *err = -errno: the kernel's errors are -4095..-1, and no
+// valid address falls in that range.
+void* mapping(long ret, int* err) noexcept {
+    if (ret < 0 && ret > -4096) {
+        *err = static_cast<int>(ret);
+        return nullptr;
+    }
+    return reinterpret_cast<void*>(static_cast<std::uintptr_t>(ret));
+}
+
+} // namespace
+
+int setup(unsigned entries, abi::io_uring_params* p) noexcept {
+    return static_cast<int>(arch::syscall2(arch::nr_io_uring_setup, entries, word(p)));
+}
+
+int enter(int fd, unsigned to_submit, unsigned min_complete, unsigned flags,
+          const void* sig) noexcept {
+    return static_cast<int>(arch::syscall6(arch::nr_io_uring_enter, fd, to_submit, min_complete,
+                                           flags, word(sig), static_cast<long>(sigset_size)));
+}
+
+int enter2(int fd, unsigned to_submit, unsigned min_complete, unsigned flags, const void* arg,
+           std::size_t argsz) noexcept {
+    return static_cast<int>(arch::syscall6(arch::nr_io_uring_enter, fd, to_submit, min_complete,
+                                           flags, word(arg), static_cast<long>(argsz)));
+}
+
+int register_(int fd, unsigned opcode, const void* arg, unsigned nr_args) noexcept {
+    return static_cast<int>(
+        arch::syscall4(arch::nr_io_uring_register, fd, opcode, word(arg), nr_args));
+}
+
+void* mmap_ring(int fd, std::size_t len, std::uint64_t offset, int* err) noexcept {
+    return mapping(arch::syscall6(arch::nr_mmap, 0, static_cast<long>(len),
+                                  arch::prot_read | arch::prot_write,
+                                  arch::map_shared | arch::map_populate, fd,
+                                  static_cast<long>(offset)),
+                   err);
+}
+
+void* mmap_anon(std::size_t len, int* err) noexcept {
+    return mapping(arch::syscall6(arch::nr_mmap, 0, static_cast<long>(len),
+                                  arch::prot_read | arch::prot_write,
+                                  arch::map_private | arch::map_anonymous, -1, 0),
+                   err);
+}
+
+int munmap(void* addr, std::size_t len) noexcept {
+    return static_cast<int>(arch::syscall2(arch::nr_munmap, word(addr), static_cast<long>(len)));
+}
+
+int close(int fd) noexcept {
+    return static_cast<int>(arch::syscall1(arch::nr_close, fd));
+}
+
+int prlimit(int resource, const resource_limit* new_limit, resource_limit* old_limit) noexcept {
+    return static_cast<int>(
+        arch::syscall4(arch::nr_prlimit64, 0, resource, word(new_limit), word(old_limit)));
+}
+
+} // namespace rawring::sys
