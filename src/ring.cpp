@@ -184,6 +184,9 @@ int ring::submit_and_wait_timeout(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,
     const int ret = sys::enter2(enter_fd_, submitted, wait_nr, flags, &arg, sizeof(arg));
     unsigned avail;
     *cqe_ptr = peek_(&avail);
+    // The kernel can end the wait with the completion still deferred work: flush and look again.
+    if (*cqe_ptr == nullptr && ret >= 0 && wait_nr != 0 && flush_deferred_() >= 0)
+        *cqe_ptr = peek_(&avail);
     return ret;
 }
 

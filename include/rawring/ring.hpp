@@ -407,16 +407,26 @@ private:
     }
 
     /// Waits for `wait_nr` CQEs (0: only flush what the kernel holds), with `arg` (EXT_ARG
-    /// timeout) if given. A timed or non-waiting call enters at most once.
+    /// timeout) if given. A non-waiting call enters at most once. A timed wait that the kernel
+    /// ends without error but with no CQE in sight (it does, now and then, on DEFER_TASKRUN
+    /// rings: the completion is still deferred work) is followed by one non-waiting enter that
+    /// flushes it; if even that shows nothing, the wait starts again (the relative timeout
+    /// restarts, at most max_rewaits_ times) before -ETIME is reported.
     [[nodiscard]] int get_cqe_(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,
                                const abi::io_uring_getevents_arg* arg) noexcept {
+        unsigned rewaits = 0;
         for (bool entered = false;; entered = true) {
             unsigned avail;
             abi::io_uring_cqe* cqe = peek_(&avail);
             *cqe_ptr = cqe;
             if (cqe != nullptr && avail >= wait_nr) return 0;
-            if (entered && (arg != nullptr || wait_nr == 0))
-                return cqe != nullptr ? 0 : (arg != nullptr ? -err::etime : -err::eagain);
+            if (entered && arg == nullptr && wait_nr == 0) return cqe != nullptr ? 0 : -err::eagain;
+            if (entered && arg != nullptr) {
+                if (cqe != nullptr) return 0;
+                if (const int ret = flush_deferred_(); ret < 0) return ret;
+                if ((*cqe_ptr = peek_(&avail)) != nullptr) return 0;
+                if (++rewaits > max_rewaits_) return -err::etime;
+            }
             const unsigned flags = abi::IORING_ENTER_GETEVENTS | enter_flags_;
             const int ret = arg != nullptr
                                 ? sys::enter2(enter_fd_, 0, wait_nr, flags | abi::IORING_ENTER_EXT_ARG,
@@ -428,6 +438,14 @@ private:
             }
         }
     }
+
+    /// One non-waiting GETEVENTS enter: runs deferred completion work and flushes overflow.
+    [[nodiscard]] int flush_deferred_() noexcept {
+        return sys::enter(enter_fd_, 0, 0, abi::IORING_ENTER_GETEVENTS | enter_flags_, nullptr);
+    }
+
+    /// How often a timed wait that the kernel ended with nothing to show is started again.
+    static constexpr unsigned max_rewaits_ = 4;
 
     template <class Out>
     [[nodiscard]] unsigned copy_ready_(Out* out, unsigned cap) noexcept;
@@ -501,7 +519,11 @@ int ring::copy_cqes_(Out* out, unsigned cap, unsigned wait_nr) noexcept {
     const unsigned still = wait_nr > n ? wait_nr - n : 0;
     const int ret = enter(0, still, abi::IORING_ENTER_GETEVENTS);
     if (ret < 0 && n == 0) return ret;
+    const unsigned before = n;
     n += copy_ready_(out + n, cap - n);
+    // A wait the kernel ended with its completions still deferred work: flush and look again.
+    if (ret >= 0 && still != 0 && n == before && flush_deferred_() >= 0)
+        n += copy_ready_(out + n, cap - n);
     return static_cast<int>(n);
 }
 
