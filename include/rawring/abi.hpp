@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-// Everything here mirrors include/uapi/linux/io_uring.h (plus io_uring/query.h,
+// Everything here mirrors the kernel's uapi io_uring header (plus io_uring/query.h,
 // io_uring/zcrx.h, io_uring/bpf_filter.h and linux/blkdev.h) of the newest kernel.
 // Names keep the uapi spelling so that man pages and kernel sources read the same;
 // fields the uapi spells with a leading "__" lose the underscores.
