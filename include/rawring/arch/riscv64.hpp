@@ -2,30 +2,10 @@
 // Raw Linux system calls on riscv64: `ecall`, no libc.
 #pragma once
 
+// Numbers from the generic table, shared with the other architectures that use it.
+#include "rawring/arch/generic.hpp"
+
 namespace rawring::arch {
-
-// The generic system call numbers (include/uapi/asm-generic/unistd.h), which riscv64 uses.
-inline constexpr long nr_unlinkat = 35;
-inline constexpr long nr_openat = 56;
-inline constexpr long nr_close = 57;
-inline constexpr long nr_write = 64;
-inline constexpr long nr_exit = 93;
-inline constexpr long nr_exit_group = 94;
-inline constexpr long nr_getpid = 172;
-inline constexpr long nr_munmap = 215;
-inline constexpr long nr_prlimit64 = 261;
-inline constexpr long nr_mmap = 222;
-inline constexpr long nr_io_uring_setup = 425;
-inline constexpr long nr_io_uring_enter = 426;
-inline constexpr long nr_io_uring_register = 427;
-
-// mmap(2)'s protection and flag bits rawring uses (the same values on all three architectures).
-inline constexpr long prot_read = 0x1;
-inline constexpr long prot_write = 0x2;
-inline constexpr long map_shared = 0x01;
-inline constexpr long map_private = 0x02;
-inline constexpr long map_anonymous = 0x20;
-inline constexpr long map_populate = 0x8000;
 
 // The kernel's convention: number in a7, arguments in a0..a5, result in a0 (-4095..-1 is
 // -errno); every other register is preserved. "memory": the kernel reads and writes the

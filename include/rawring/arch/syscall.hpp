@@ -13,3 +13,15 @@
 #else
 #error "rawring: the raw syscall backend supports x86_64, aarch64 and riscv64 only; build with -Dsyscall=libc"
 #endif
+
+namespace rawring::arch {
+
+// mmap(2)'s protection and flag bits rawring uses: the same values on all three architectures.
+inline constexpr long prot_read = 0x1;
+inline constexpr long prot_write = 0x2;
+inline constexpr long map_shared = 0x01;
+inline constexpr long map_private = 0x02;
+inline constexpr long map_anonymous = 0x20;
+inline constexpr long map_populate = 0x8000;
+
+} // namespace rawring::arch

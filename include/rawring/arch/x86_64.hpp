@@ -19,14 +19,6 @@ inline constexpr long nr_io_uring_setup = 425;
 inline constexpr long nr_io_uring_enter = 426;
 inline constexpr long nr_io_uring_register = 427;
 
-// mmap(2)'s protection and flag bits rawring uses (the same values on all three architectures).
-inline constexpr long prot_read = 0x1;
-inline constexpr long prot_write = 0x2;
-inline constexpr long map_shared = 0x01;
-inline constexpr long map_private = 0x02;
-inline constexpr long map_anonymous = 0x20;
-inline constexpr long map_populate = 0x8000;
-
 // The kernel's convention: number in rax, arguments in rdi, rsi, rdx, r10, r8, r9, result in
 // rax (-4095..-1 is -errno). The instruction itself overwrites rcx (return address) and r11
 // (saved rflags). "memory": the kernel reads and writes the buffers the arguments point to.
