@@ -140,23 +140,10 @@ bool bytes_equal(std::span<const std::byte> got, const unsigned char* want, std:
     return got.size() == n && std::memcmp(got.data(), want, n) == 0;
 }
 
-bool all_bytes(const unsigned char* p, std::size_t n, unsigned char value) {
-    for (std::size_t i = 0; i < n; ++i)
-        if (p[i] != value) return false;
-    return true;
-}
-
 /// A registered-file-table slot index the kernel answered with, as an int for the SQE's fd.
 int slot(int res) {
     REQUIRE(res >= 0);
     return res;
-}
-
-/// True when `fd` is no longer open in this process.
-bool fd_is_closed(int fd) {
-    errno = 0;
-    const int ret = ::fcntl(fd, F_GETFD);
-    return ret == -1 && errno == EBADF;  // errno read before any doctest output can change it
 }
 
 } // namespace

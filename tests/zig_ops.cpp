@@ -125,19 +125,6 @@ io_uring_sqe* read_selected(rawring::ring& r, std::uint64_t data, int fd, unsign
     return sqe;
 }
 
-bool all_bytes(const unsigned char* p, std::size_t n, unsigned char value) {
-    for (std::size_t i = 0; i < n; ++i)
-        if (p[i] != value) return false;
-    return true;
-}
-
-/// True when `fd` is no longer open in this process.
-bool fd_is_closed(int fd) {
-    errno = 0;
-    const int ret = ::fcntl(fd, F_GETFD);
-    return ret == -1 && errno == EBADF;  // errno read before any doctest output can change it
-}
-
 } // namespace
 
 TEST_SUITE("kernel") {

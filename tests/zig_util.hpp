@@ -2,6 +2,10 @@
 // What the ports of Zig's IoUring.zig tests share: their ring configurations and CQE checks.
 #pragma once
 
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstddef>
 #include <string>
 
 #include "common.hpp"
@@ -49,5 +53,19 @@ inline io_uring_cqe take_cqe(rawring::ring& r) {
         CHECK(c_.res == (result));                          \
         CHECK(c_.flags == static_cast<std::uint32_t>(cqe_flags)); \
     } while (0)
+
+/// True when the `n` bytes at `p` all equal `value`.
+inline bool all_bytes(const unsigned char* p, std::size_t n, unsigned char value) {
+    for (std::size_t i = 0; i < n; ++i)
+        if (p[i] != value) return false;
+    return true;
+}
+
+/// True when `fd` is no longer open in this process.
+inline bool fd_is_closed(int fd) {
+    errno = 0;
+    const int ret = ::fcntl(fd, F_GETFD);
+    return ret == -1 && errno == EBADF;  // errno read before any doctest output can change it
+}
 
 } // namespace rawring_test
