@@ -5,11 +5,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -90,6 +93,107 @@ inline int count_uring_maps() {
     while (std::getline(maps, line))
         if (line.find("io_uring") != std::string::npos) ++n;
     return n;
+}
+
+/// An fd closed with the object (-1 means none).
+struct owned_fd {
+    int fd = -1;
+    owned_fd() = default;
+    explicit owned_fd(int f) : fd(f) {}
+    owned_fd(owned_fd&& o) noexcept : fd(o.fd) { o.fd = -1; }
+    owned_fd& operator=(owned_fd&& o) noexcept {
+        if (this != &o) {
+            reset();
+            fd = o.fd;
+            o.fd = -1;
+        }
+        return *this;
+    }
+    ~owned_fd() { reset(); }
+    void reset() {
+        if (fd >= 0) ::close(fd);
+        fd = -1;
+    }
+    int release() {
+        const int f = fd;
+        fd = -1;
+        return f;
+    }
+    operator int() const { return fd; }
+};
+
+/// A fresh directory (under /tmp unless told otherwise) with an O_DIRECTORY fd, removed with
+/// everything in it when the object goes. Zig: `tmpDir`.
+struct temp_dir {
+    std::string path;
+    owned_fd fd;
+
+    explicit temp_dir(const char* base = "/tmp") {
+        std::string name = std::string(base) + "/rawring-test-XXXXXX";
+        REQUIRE(::mkdtemp(name.data()) != nullptr);
+        path = name;
+        fd = owned_fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        REQUIRE(fd >= 0);
+    }
+    ~temp_dir() {
+        fd.reset();
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+
+    /// The path of `name` inside the directory.
+    [[nodiscard]] std::string at(const std::string& name) const { return path + "/" + name; }
+
+    /// Creates (truncates) `name`, read-write, with `contents`. Zig: `dir.createFile(...)`.
+    owned_fd create(const char* name, const std::string& contents = {}) const {
+        owned_fd f(::openat(fd, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
+        REQUIRE(f >= 0);
+        if (!contents.empty()) {
+            REQUIRE(::write(f, contents.data(), contents.size()) ==
+                    static_cast<ssize_t>(contents.size()));
+        }
+        return f;
+    }
+
+    /// The whole contents of `name`.
+    std::string read(const char* name) const {
+        owned_fd f(::openat(fd, name, O_RDONLY | O_CLOEXEC));
+        REQUIRE(f >= 0);
+        std::string s;
+        char buf[256];
+        for (;;) {
+            const ssize_t n = ::read(f, buf, sizeof(buf));
+            REQUIRE(n >= 0);
+            if (n == 0) break;
+            s.append(buf, static_cast<std::size_t>(n));
+        }
+        return s;
+    }
+
+    /// lstat of `name`: 0, or -errno.
+    int stat(const char* name, struct stat* st) const {
+        return ::fstatat(fd, name, st, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : -errno;
+    }
+};
+
+/// A relative kernel timespec of `n` milliseconds.
+inline rawring::abi::kernel_timespec ms(long n) {
+    return rawring::abi::kernel_timespec{n / 1000, (n % 1000) * 1000000LL};
+}
+
+/// Waits at most `timeout_ms` for one CQE, copies it out and consumes it; the case fails if
+/// none arrives (so a lost completion never hangs the suite).
+inline io_uring_cqe reap(rawring::ring& r, long timeout_ms = 5000) {
+    const rawring::abi::kernel_timespec ts = ms(timeout_ms);
+    io_uring_cqe* cqe = nullptr;
+    const int ret = r.wait_cqe_timeout(&cqe, &ts);
+    REQUIRE_MESSAGE(ret == 0, "no CQE within " << timeout_ms << " ms: " << std::string(std::strerror(-ret)));
+    REQUIRE(cqe != nullptr);
+    const io_uring_cqe out = *cqe;
+    r.cqe_seen(cqe);
+    return out;
 }
 
 /// A file in /tmp, removed with the object.

@@ -11,34 +11,9 @@
 
 #include <doctest/doctest.h>
 
-namespace rawring_test {
+#include "common.hpp"
 
-/// An fd closed with the object (-1 means none).
-struct owned_fd {
-    int fd = -1;
-    owned_fd() = default;
-    explicit owned_fd(int f) : fd(f) {}
-    owned_fd(owned_fd&& o) noexcept : fd(o.fd) { o.fd = -1; }
-    owned_fd& operator=(owned_fd&& o) noexcept {
-        if (this != &o) {
-            reset();
-            fd = o.fd;
-            o.fd = -1;
-        }
-        return *this;
-    }
-    ~owned_fd() { reset(); }
-    void reset() {
-        if (fd >= 0) ::close(fd);
-        fd = -1;
-    }
-    int release() {
-        const int f = fd;
-        fd = -1;
-        return f;
-    }
-    operator int() const { return fd; }
-};
+namespace rawring_test {
 
 /// A TCP socket listening on 127.0.0.1 at a port the kernel picked; `addr` holds that address.
 struct tcp_listener {

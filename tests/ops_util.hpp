@@ -27,28 +27,11 @@ inline constexpr config op_configs[] = {
      abi::IORING_SETUP_SINGLE_ISSUER | abi::IORING_SETUP_DEFER_TASKRUN},
 };
 
-inline abi::kernel_timespec ms(long n) {
-    return abi::kernel_timespec{n / 1000, (n % 1000) * 1000000LL};
-}
-
 /// The next SQE; the case fails if the SQ is full.
 inline io_uring_sqe* sqe_of(rawring::ring& r) {
     io_uring_sqe* sqe = r.get_sqe();
     REQUIRE(sqe != nullptr);
     return sqe;
-}
-
-/// Waits at most `timeout_ms` for one CQE, copies it out and consumes it; the case fails if
-/// none arrives (so a lost completion never hangs the suite).
-inline io_uring_cqe reap(rawring::ring& r, long timeout_ms = 5000) {
-    const abi::kernel_timespec ts = ms(timeout_ms);
-    io_uring_cqe* cqe = nullptr;
-    const int ret = r.wait_cqe_timeout(&cqe, &ts);
-    REQUIRE_MESSAGE(ret == 0, "no CQE within " << timeout_ms << " ms: " << std::string(std::strerror(-ret)));
-    REQUIRE(cqe != nullptr);
-    const io_uring_cqe out = *cqe;
-    r.cqe_seen(cqe);
-    return out;
 }
 
 /// Reaps `n` CQEs and returns them sorted by user_data (for batches whose order is not defined).
@@ -126,27 +109,6 @@ void each_ring(unsigned entries, Body&& body) {
         check_usable(r);
     }
 }
-
-/// A directory in /tmp, removed with everything in it when the object goes.
-struct temp_dir {
-    std::string path;
-    int fd = -1;
-    explicit temp_dir(const char* base = "/tmp") {
-        std::string tmpl = std::string(base) + "/rawring-ops-XXXXXX";
-        REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-        path = tmpl;
-        fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        REQUIRE(fd >= 0);
-    }
-    ~temp_dir() {
-        ::close(fd);
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    [[nodiscard]] std::string at(const std::string& name) const { return path + "/" + name; }
-};
 
 /// Whole contents of the file at `path` ("" if it cannot be read).
 inline std::string slurp(const std::string& path) {

@@ -47,18 +47,6 @@ std::size_t page_size() {
     return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 }
 
-/// Waits at most 5 s for one CQE and returns a copy of it, consumed.
-io_uring_cqe reap(rawring::ring& r) {
-    io_uring_cqe* cqe = nullptr;
-    const abi::kernel_timespec ts{5, 0};
-    const int ret = r.wait_cqe_timeout(&cqe, &ts);
-    REQUIRE(ret == 0);
-    REQUIRE(cqe != nullptr);
-    const io_uring_cqe copy = *cqe;
-    r.cqe_seen(cqe);
-    return copy;
-}
-
 /// Submits what is queued and returns the next CQE.
 io_uring_cqe submit_and_reap(rawring::ring& r) {
     REQUIRE(r.submit() >= 0);

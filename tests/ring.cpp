@@ -48,10 +48,6 @@ void nop_round_trip(rawring::ring& r, unsigned n, std::uint64_t first) {
     CHECK(r.cq_ready() == 0);
 }
 
-abi::kernel_timespec ms(long n) {
-    return abi::kernel_timespec{n / 1000, (n % 1000) * 1000000LL};
-}
-
 double elapsed_ms(std::chrono::steady_clock::time_point since) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since).count();
 }

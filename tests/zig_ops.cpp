@@ -32,58 +32,6 @@ unsigned buffer_id(const io_uring_cqe& cqe) {
     return static_cast<unsigned>(bid);
 }
 
-/// A directory in /tmp with an O_DIRECTORY fd, removed with everything in it. Zig: `tmpDir`.
-struct temp_dir {
-    std::string path;
-    owned_fd fd;
-
-    temp_dir() {
-        char name[] = "/tmp/rawring-zig-XXXXXX";
-        REQUIRE(::mkdtemp(name) != nullptr);
-        path = name;
-        fd = owned_fd(::open(name, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        REQUIRE(fd >= 0);
-    }
-    ~temp_dir() {
-        fd.reset();
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-
-    /// Creates (truncates) `name`, read-write, with `contents`. Zig: `dir.createFile(...)`.
-    owned_fd create(const char* name, const std::string& contents = {}) const {
-        owned_fd f(::openat(fd, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
-        REQUIRE(f >= 0);
-        if (!contents.empty()) {
-            REQUIRE(::write(f, contents.data(), contents.size()) ==
-                    static_cast<ssize_t>(contents.size()));
-        }
-        return f;
-    }
-
-    /// The whole contents of `name`.
-    std::string read(const char* name) const {
-        owned_fd f(::openat(fd, name, O_RDONLY | O_CLOEXEC));
-        REQUIRE(f >= 0);
-        std::string s;
-        char buf[256];
-        for (;;) {
-            const ssize_t n = ::read(f, buf, sizeof(buf));
-            REQUIRE(n >= 0);
-            if (n == 0) break;
-            s.append(buf, static_cast<std::size_t>(n));
-        }
-        return s;
-    }
-
-    /// lstat of `name`: 0, or -errno.
-    int stat(const char* name, struct stat* st) const {
-        return ::fstatat(fd, name, st, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : -errno;
-    }
-};
-
 owned_fd open_dev_zero() {
     owned_fd f(::open("/dev/zero", O_RDONLY | O_CLOEXEC));
     REQUIRE(f >= 0);
