@@ -5,8 +5,10 @@
 // environment must provide them: to zero or copy a large object (`abi::io_uring_params p{}`, a
 // struct copy), and for __builtin_memset/__builtin_memcpy whose size is not a constant
 // (ring::copy_cqes). Compile this file into such a program, and only there: next to a C library
-// it would clash with the library's own definitions. They are plain loops, correct rather than
-// fast; a program that moves a lot of memory should bring tuned ones.
+// it would clash with the library's own definitions. Meson builds it, with the raw backend only,
+// as the library rawring-freestanding (dependency('rawring-freestanding'), which adds -lgcc).
+// They are plain loops, correct rather than fast; a program that moves a lot of memory should
+// bring tuned ones.
 #include <cstddef>
 #include <cstdint>
 

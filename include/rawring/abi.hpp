@@ -2,6 +2,8 @@
 // rawring's own copy of the Linux io_uring kernel ABI: constants, structs, layout checks.
 #pragma once
 
+#include "rawring/config.hpp"  // first: stops a build below C++20 with one clear error
+
 #include <cstddef>
 #include <cstdint>
 

@@ -2,6 +2,8 @@
 // Provided-buffer rings (IORING_REGISTER_PBUF_RING) and buffer_group, a pool of equal buffers on one.
 #pragma once
 
+#include "rawring/config.hpp"  // first: stops a build below C++20 with one clear error
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>

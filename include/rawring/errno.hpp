@@ -2,6 +2,8 @@
 // The errno values rawring's calls return (negated), without <cerrno> in a public header.
 #pragma once
 
+#include "rawring/config.hpp"  // first: stops a build below C++20 with one clear error
+
 namespace rawring::err {
 
 // Linux's generic errno numbers (x86, arm, arm64, riscv, and most others; src/ checks them

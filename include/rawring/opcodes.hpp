@@ -2,6 +2,8 @@
 // The opcode table: name, first kernel and prep helpers of every IORING_OP_*.
 #pragma once
 
+#include "rawring/config.hpp"  // first: stops a build below C++20 with one clear error
+
 #include <concepts>
 #include <cstddef>
 #include <cstdint>

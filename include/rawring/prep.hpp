@@ -2,6 +2,8 @@
 // Prep helpers: fill an SQE from get_sqe() for one operation; SQE setters and CQE accessors.
 #pragma once
 
+#include "rawring/config.hpp"  // first: stops a build below C++20 with one clear error
+
 #include <bit>
 #include <concepts>
 #include <cstddef>

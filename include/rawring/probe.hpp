@@ -2,6 +2,8 @@
 // The kernel's opcode probe (IORING_REGISTER_PROBE), held by value with no heap.
 #pragma once
 
+#include "rawring/config.hpp"  // first: stops a build below C++20 with one clear error
+
 #include <cstdint>
 
 #include "rawring/abi.hpp"

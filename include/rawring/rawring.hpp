@@ -2,6 +2,10 @@
 // Umbrella header: everything rawring offers.
 #pragma once
 
+#include "rawring/config.hpp"  // first: stops a build below C++20 with one clear error
+
+// Below C++20 the rest is skipped, so that config.hpp's #error is the build's only error.
+#if RAWRING_CPLUSPLUS > 201703L
 #include "rawring/abi.hpp"
 #include "rawring/buf_ring.hpp"
 #include "rawring/errno.hpp"
@@ -12,3 +16,4 @@
 #include "rawring/register.hpp"
 #include "rawring/ring.hpp"
 #include "rawring/sys.hpp"
+#endif

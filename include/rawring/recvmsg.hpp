@@ -2,6 +2,8 @@
 // Parsing the buffers of a multishot recvmsg: header, source address, control messages, payload.
 #pragma once
 
+#include "rawring/config.hpp"  // first: stops a build below C++20 with one clear error
+
 #include <cstddef>
 #include <cstdint>
 

@@ -3,6 +3,8 @@
 // restrictions, io-wq, sync cancel and msg_ring, NAPI, clock, regions, zcrx, query, BPF filters.
 #pragma once
 
+#include "rawring/config.hpp"  // first: stops a build below C++20 with one clear error
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>

@@ -2,6 +2,8 @@
 // class ring: one io_uring instance, its mapped SQ and CQ, and the submit/complete hot path.
 #pragma once
 
+#include "rawring/config.hpp"  // first: stops a build below C++20 with one clear error
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>

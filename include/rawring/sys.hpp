@@ -9,6 +9,8 @@
 // raw backend leaves the library free of libc.
 #pragma once
 
+#include "rawring/config.hpp"  // first: stops a build below C++20 with one clear error
+
 #include <cstddef>
 #include <cstdint>
 

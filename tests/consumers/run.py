@@ -3,7 +3,7 @@
 """Builds and runs one rawring consumer the way its users would, in a temporary directory.
 
 usage: run.py --source-root DIR --meson MESON --cxx CXX [--syscall libc|raw] [--werror]
-              [--cmake CMAKE] [--pkg-config PKG_CONFIG] [--make MAKE] KIND
+              [--cmake CMAKE] [--pkg-config PKG_CONFIG] [--make MAKE] [--nm NM] KIND
 
 KIND is one of
   subproject  tests/consumers/subproject: a Meson project with subprojects/rawring.wrap and
@@ -13,8 +13,14 @@ KIND is one of
               `meson install --destdir` tree of rawring (PKG_CONFIG_SYSROOT_DIR pointing there).
   cmake       tests/consumers/cmake: a CMake project using find_package(rawring), against the
               same kind of tree (CMAKE_PREFIX_PATH pointing there).
-Each builds tests/consumers/main.cpp (a NOP and a file read) and runs it. Exit status 0 when the
-consumer built, ran and printed its result, 77 when io_uring is unavailable, else 1.
+  freestanding
+              tests/consumers/freestanding: a program with no libc and no C++ runtime (it is
+              tests/freestanding/main.cpp, which calls copy_cqes), in a Meson project taking
+              dependency('rawring') and dependency('rawring-freestanding') from the subproject
+              configured with -Drawring:syscall=raw (whatever --syscall says), linked
+              -nostdlib -static; tests/freestanding/check.py (with NM) then checks and runs it.
+The first three build tests/consumers/main.cpp (a NOP and a file read) and run it. Exit status 0
+when the consumer built, ran and printed its result, 77 when io_uring is unavailable, else 1.
 """
 import argparse
 import glob
@@ -45,11 +51,11 @@ def run(cmd, env=None, cwd=None):
     return p.stdout
 
 
-def copy_project(args, kind, tmp):
+def copy_project(args, kind, tmp, main=("tests", "consumers", "main.cpp")):
     proj = os.path.join(tmp, "project")
     here = os.path.join(args.source_root, "tests", "consumers")
     shutil.copytree(os.path.join(here, kind), proj, symlinks=True)
-    shutil.copy(os.path.join(here, "main.cpp"), os.path.join(proj, "main.cpp"))
+    shutil.copy(os.path.join(args.source_root, *main), os.path.join(proj, "main.cpp"))
     return proj
 
 
@@ -98,26 +104,45 @@ def stage_install(args, tmp):
     return stage
 
 
-def subproject(args, tmp):
-    proj = copy_project(args, "subproject", tmp)
+def build_subproject(args, tmp, kind, syscall, main=("tests", "consumers", "main.cpp")):
+    """Builds the consumer project KIND with rawring at subprojects/rawring; returns its build
+    directory."""
+    proj = copy_project(args, kind, tmp, main)
     os.symlink(args.source_root, os.path.join(proj, "subprojects", "rawring"))
     build = os.path.join(tmp, "build")
     env = build_env(args)
     # --force-fallback-for: use the subproject even if a rawring is installed on this machine.
-    opts = [f"-Drawring:syscall={args.syscall}"] + (["-Dwerror=true"] if args.werror else [])
+    opts = [f"-Drawring:syscall={syscall}"] + (["-Dwerror=true"] if args.werror else [])
     run([*args.meson, "setup", build, proj, "--force-fallback-for=rawring", *opts], env=env)
     run([*args.meson, "compile", "-C", build], env=env)
-    # As a subproject, rawring builds its library and nothing else: its tests and tools are off.
+    # As a subproject, rawring builds its libraries and nothing else: its tests and tools are
+    # off. With the raw backend there are two: rawring and rawring-freestanding.
+    libraries = {"rawring"} | ({"rawring-freestanding"} if syscall == "raw" else set())
     targets = json.loads(run([*args.meson, "introspect", "--targets", build], env=env))
     print("targets:", " ".join(sorted(t["name"] for t in targets)))
     sub = os.path.join(proj, "subprojects", "rawring") + os.sep
+    names = {t["name"] for t in targets}
     extra = [t["name"] for t in targets
-             if t["defined_in"].startswith(sub) and t["name"] != "rawring"]
+             if t["defined_in"].startswith(sub) and t["name"] not in libraries]
     if extra:
-        raise Failed(f"rawring as a subproject built more than its library: {extra}")
-    if not {"consumer", "rawring"} <= {t["name"] for t in targets}:
-        raise Failed("the consumer or rawring's library is missing from the build")
+        raise Failed(f"rawring as a subproject built more than its libraries: {extra}")
+    if not {"consumer"} | libraries <= names:
+        raise Failed(f"the consumer or one of {sorted(libraries)} is missing from the build")
+    return build
+
+
+def subproject(args, tmp):
+    build = build_subproject(args, tmp, "subproject", args.syscall)
     return run_consumer(os.path.join(build, "consumer"), tmp)
+
+
+def freestanding(args, tmp):
+    build = build_subproject(args, tmp, "freestanding", "raw",
+                             main=("tests", "freestanding", "main.cpp"))
+    check = os.path.join(args.source_root, "tests", "freestanding", "check.py")
+    print("+ check.py", os.path.join(build, "consumer"), flush=True)
+    return subprocess.run([sys.executable, check, "--nm", args.nm,
+                           os.path.join(build, "consumer")]).returncode
 
 
 def pkgconfig(args, tmp):
@@ -133,6 +158,14 @@ def pkgconfig(args, tmp):
     cflags = run([args.pkg_config, "--cflags", "rawring"], env=env)
     if stage not in cflags:
         raise Failed(f"pkg-config's --cflags do not point into the installed tree: {cflags}")
+    if args.syscall == "raw":
+        # The raw backend also installs rawring-freestanding.pc (memset and friends, libgcc),
+        # and the two, asked for in the README's order, come in the order a static link needs.
+        libs = run([args.pkg_config, "--libs", "rawring", "rawring-freestanding"], env=env).split()
+        order = [libs.index(f) if f in libs else -1
+                 for f in ("-lrawring", "-lrawring-freestanding", "-lgcc")]
+        if -1 in order or order != sorted(order):
+            raise Failed(f"pkg-config --libs rawring rawring-freestanding: {' '.join(libs)}")
     run([args.make, "-C", proj, f"PKG_CONFIG={args.pkg_config}", "CXX=" + " ".join(args.cxx)],
         env=env)
     return run_consumer(os.path.join(proj, "consumer"), tmp)
@@ -167,11 +200,13 @@ def main():
     ap.add_argument("--cmake")
     ap.add_argument("--pkg-config")
     ap.add_argument("--make")
-    ap.add_argument("kind", choices=["subproject", "pkgconfig", "cmake"])
+    ap.add_argument("--nm")
+    ap.add_argument("kind", choices=["subproject", "pkgconfig", "cmake", "freestanding"])
     args = ap.parse_args()
     args.source_root = os.path.abspath(args.source_root)
 
-    needs = {"pkgconfig": ["pkg_config", "make"], "cmake": ["cmake"]}.get(args.kind, [])
+    needs = {"pkgconfig": ["pkg_config", "make"], "cmake": ["cmake"],
+             "freestanding": ["nm"]}.get(args.kind, [])
     missing = [n.replace("_", "-") for n in needs if not getattr(args, n)]
     if missing:
         print(f"SKIP: {', '.join(missing)} not found")
@@ -179,7 +214,9 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix=f"rawring-consumer-{args.kind}-")
     try:
-        return {"subproject": subproject, "pkgconfig": pkgconfig, "cmake": cmake}[args.kind](args, tmp)
+        kinds = {"subproject": subproject, "pkgconfig": pkgconfig, "cmake": cmake,
+                 "freestanding": freestanding}
+        return kinds[args.kind](args, tmp)
     except Failed as e:
         print(f"consumer-{args.kind}: FAILED: {e}")
         return 1

@@ -2,14 +2,16 @@
 # SPDX-License-Identifier: MIT
 """Builds the freestanding program: rawring's sources with the raw syscall backend, no libc.
 
-usage: build.py --source-root DIR --out FILE [--opt=-O2] [--werror] -- CXX...
+usage: build.py --source-root DIR --out FILE [--app SOURCE] [--opt=-O2] [--werror] -- CXX...
 
-Compiles tests/freestanding/main.cpp and every library source in src/ except the libc backend
+Compiles the program (tests/freestanding/main.cpp, or SOURCE) and every library source in src/ except the libc backend
 (so src/sys_raw.cpp and src/freestanding.cpp, which provides memset/memcpy/memmove/memcmp),
 each with -ffreestanding -fno-exceptions -fno-rtti, and links them with -nostdlib -static. The
 compiler may be a cross compiler: the target is whatever `CXX -dumpmachine` says. The same
-script serves the Meson test `freestanding` (through check.py) and .ci/cross. Objects go to
-FILE.p/ beside the program.
+script serves the Meson test `freestanding` (through check.py) and .ci/cross. It follows the
+README's recipe: the program's objects go to FILE.p/ beside the program, and rawring's to
+FILE.p/rawring-objs/, a directory of their own, so that no source of the program can share an
+object file with one of rawring's (a program file named freestanding.cpp, say).
 """
 import argparse
 import concurrent.futures
@@ -50,6 +52,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--source-root", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--app", help="the program's source (default: tests/freestanding/main.cpp)")
     ap.add_argument("--opt", default="-O2")
     ap.add_argument("--werror", action="store_true")
     ap.add_argument("cxx", nargs="+")
@@ -67,10 +70,15 @@ def main() -> int:
     if args.werror:
         flags.append("-Werror")
 
-    sources = [root / "tests" / "freestanding" / "main.cpp"]
-    sources += sorted(p for p in (root / "src").glob("*.cpp") if p.name != "sys_libc.cpp")
+    app = [pathlib.Path(args.app).resolve() if args.app else
+           root / "tests" / "freestanding" / "main.cpp"]
+    rawring = sorted(p for p in (root / "src").glob("*.cpp") if p.name != "sys_libc.cpp")
+    rawring_objdir = objdir / "rawring-objs"
+    rawring_objdir.mkdir(exist_ok=True)
 
-    objects = [objdir / (src.stem + ".o") for src in sources]
+    sources = app + rawring
+    objects = [objdir / (src.stem + ".o") for src in app]
+    objects += [rawring_objdir / (src.stem + ".o") for src in rawring]
     commands = [args.cxx + flags + ["-c", str(s), "-o", str(o)] for s, o in zip(sources, objects)]
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         results = list(pool.map(lambda cmd: subprocess.run(cmd).returncode, commands))

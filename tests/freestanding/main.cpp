@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 // The entry point: the kernel starts the process here with the stack pointer at argc, followed
 // by argv[], a null, envp[], a null and the aux vector. Clear the frame pointer (and on aarch64
@@ -221,7 +222,46 @@ int run(int argc, char** argv) noexcept {
         }
     }
 
-    // 3. Tear the ring down; a closed ring answers every call without touching the kernel.
+    // 3. A batch of NOPs, copied out with copy_cqes: the copy of a batch of CQEs whose size is
+    // known only at run time, which the compiler turns into a call to memcpy (src/freestanding.cpp
+    // here; the library `rawring-freestanding` for a program built with Meson). Each call may
+    // copy fewer than are ready, so copy until all have come, a bounded number of times.
+    constexpr unsigned batch = 5;
+    for (unsigned i = 0; i < batch; ++i) {
+        abi::io_uring_sqe* sqe = r.get_sqe();
+        if (sqe == nullptr) {
+            say("get_sqe for NOP", static_cast<long>(i));
+            return exit_failed;
+        }
+        rawring::prep_nop(sqe);
+        rawring::sqe_set_data64(sqe, 100 + i);
+    }
+    if (const int ret = r.submit_and_wait(batch); ret != static_cast<int>(batch)) {
+        say("submit the NOPs returned", ret);
+        return exit_failed;
+    }
+    abi::io_uring_cqe cqes[batch + 3] = {};
+    unsigned copied = 0;
+    for (unsigned tries = 0; copied < batch && tries < 100; ++tries) {
+        const int n = r.copy_cqes(std::span<abi::io_uring_cqe>(cqes + copied, batch + 3 - copied), 1);
+        if (n < 0) {
+            say("copy_cqes returned", n);
+            return exit_failed;
+        }
+        copied += static_cast<unsigned>(n);
+    }
+    if (copied != batch || r.cq_ready() != 0 || r.sq_ready() != 0) {
+        say("copy_cqes copied", static_cast<long>(copied));
+        return exit_failed;
+    }
+    for (unsigned i = 0; i < batch; ++i) {
+        if (cqes[i].user_data != 100 + i || cqes[i].res != 0) {
+            say("copy_cqes gave a wrong NOP CQE at", static_cast<long>(i));
+            return exit_failed;
+        }
+    }
+
+    // 4. Tear the ring down; a closed ring answers every call without touching the kernel.
     r.exit();
     if (r.is_open() || r.get_sqe() != nullptr) {
         say("the ring is still open after exit", r.fd());

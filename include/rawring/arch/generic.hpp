@@ -3,6 +3,8 @@
 // by every architecture built on that table (aarch64, riscv64).
 #pragma once
 
+#include "rawring/config.hpp"  // first: stops a build below C++20 with one clear error
+
 namespace rawring::arch {
 
 inline constexpr long nr_unlinkat = 35;

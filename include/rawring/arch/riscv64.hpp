@@ -2,6 +2,8 @@
 // Raw Linux system calls on riscv64: `ecall`, no libc.
 #pragma once
 
+#include "rawring/config.hpp"  // first: stops a build below C++20 with one clear error
+
 // Numbers from the generic table, shared with the other architectures that use it.
 #include "rawring/arch/generic.hpp"
 

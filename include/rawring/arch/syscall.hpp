@@ -2,6 +2,8 @@
 // Picks the raw system-call header for the architecture being compiled for.
 #pragma once
 
+#include "rawring/config.hpp"  // first: stops a build below C++20 with one clear error
+
 // Each header defines, in rawring::arch, syscall0..syscall6 (inline asm, no libc, the kernel's
 // result returned as is: -errno on failure) and the nr_* numbers of the calls rawring makes.
 #if defined(__x86_64__) && !defined(__ILP32__)

@@ -2,6 +2,8 @@
 // Raw Linux system calls on x86_64: the `syscall` instruction, no libc.
 #pragma once
 
+#include "rawring/config.hpp"  // first: stops a build below C++20 with one clear error
+
 namespace rawring::arch {
 
 // x86_64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl).
