@@ -243,7 +243,10 @@ int unregister_napi(ring& r, abi::io_uring_napi* napi) noexcept {
 }
 
 int register_clock(ring& r, const abi::io_uring_clock_register* reg) noexcept {
-    return r.register_op(abi::IORING_REGISTER_CLOCK, reg, 0);
+    const int ret = r.register_op(abi::IORING_REGISTER_CLOCK, reg, 0);
+    // Timed waits measure what is left of a timeout on the clock the kernel now times them with.
+    if (ret == 0 && reg != nullptr) r.wait_clock_ = static_cast<int>(reg->clockid);
+    return ret;
 }
 
 // ---- regions ------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 #include "rawring/ring.hpp"
 
 #include <cerrno>
+#include <ctime>
 
 namespace rawring {
 
@@ -19,6 +20,22 @@ namespace {
 constexpr std::uint32_t unsupported_setup_flags =
     abi::IORING_SETUP_SQE_MIXED | abi::IORING_SETUP_CQE_MIXED | abi::IORING_SETUP_NO_MMAP |
     abi::IORING_SETUP_REGISTERED_FD_ONLY | abi::IORING_SETUP_SQ_REWIND;
+
+constexpr int clock_monotonic = 1;  // the kernel's default clock for wait timeouts
+static_assert(clock_monotonic == CLOCK_MONOTONIC);
+
+// Retries of a ring-fd unregistration that failed for a passing reason.
+constexpr int unregister_tries = 3;
+
+/// Whether `ret` is a failure that may pass on a second try.
+constexpr bool transient(int ret) noexcept {
+    return ret == -err::eintr || ret == -err::eagain || ret == -err::ebusy;
+}
+
+/// `a - b` in nanoseconds (both normalised).
+constexpr std::int64_t ns_between(const abi::kernel_timespec& a, const abi::kernel_timespec& b) noexcept {
+    return (a.tv_sec - b.tv_sec) * 1000000000LL + (a.tv_nsec - b.tv_nsec);
+}
 
 template <class T>
 T* at(void* base, std::uint32_t offset) noexcept {
@@ -41,6 +58,8 @@ ring& ring::operator=(ring&& other) noexcept {
     ring_fd_ = other.ring_fd_;
     enter_fd_ = other.enter_fd_;
     enter_flags_ = other.enter_flags_;
+    ring_fd_owner_ = other.ring_fd_owner_;
+    wait_clock_ = other.wait_clock_;
     setup_flags_ = other.setup_flags_;
     features_ = other.features_;
     ring_ptr_ = other.ring_ptr_;
@@ -56,10 +75,15 @@ ring& ring::operator=(ring&& other) noexcept {
 }
 
 void ring::reset_idle_() noexcept {
-    idle_[0] = idle_[1] = idle_[2] = idle_[3] = 0;
+    // Only a closed ring points into itself, and a move never copies a closed ring's pointers:
+    // an open ring's pointers all lead into its mappings (cq_.kflags is nullptr where the
+    // kernel maps no CQ flags word), so no pointer into one object survives a move to another.
+    idle_[0] = idle_[1] = idle_[2] = 0;
     sq_ = sq_ring{&idle_[0], &idle_[0], &idle_[1], &idle_[1], nullptr, nullptr, 0, 0, 0, 0, 0};
-    cq_ = cq_ring{&idle_[2], &idle_[2], &idle_[3], &idle_[3], nullptr, 0, 0, 0};
+    cq_ = cq_ring{&idle_[2], &idle_[2], nullptr, &idle_[2], nullptr, 0, 0, 0};
     ring_fd_ = enter_fd_ = -1;
+    ring_fd_owner_ = 0;
+    wait_clock_ = clock_monotonic;
     enter_flags_ = setup_flags_ = features_ = 0;
     ring_ptr_ = cq_ptr_ = sqes_ptr_ = nullptr;
     ring_size_ = cq_size_ = sqes_size_ = 0;
@@ -137,7 +161,7 @@ int ring::map_(const abi::io_uring_params& p) noexcept {
 
     cq_.khead = at<std::uint32_t>(cq_base, p.cq_off.head);
     cq_.ktail = at<std::uint32_t>(cq_base, p.cq_off.tail);
-    cq_.kflags = p.cq_off.flags != 0 ? at<std::uint32_t>(cq_base, p.cq_off.flags) : &idle_[3];
+    cq_.kflags = p.cq_off.flags != 0 ? at<std::uint32_t>(cq_base, p.cq_off.flags) : nullptr;
     cq_.koverflow = at<std::uint32_t>(cq_base, p.cq_off.overflow);
     cq_.cqes = at<abi::io_uring_cqe>(cq_base, p.cq_off.cqes);
     cq_.mask = *at<std::uint32_t>(cq_base, p.cq_off.ring_mask);
@@ -161,47 +185,88 @@ void ring::unmap_() noexcept {
     if (ring_ptr_ != nullptr) (void)sys::munmap(ring_ptr_, ring_size_);
 }
 
-void ring::exit() noexcept {
-    if (!is_open()) return;
-    // A registered ring fd holds its own reference to the ring: drop it or the ring outlives us.
-    if ((enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) != 0) (void)unregister_ring_fd_();
+int ring::exit() noexcept {
+    if (!is_open()) return 0;
+    int ret = 0;
+    // A registered ring fd holds its own reference to the ring: drop it or the ring outlives
+    // us. Only the registering thread's table has it; elsewhere the index means nothing of ours.
+    if ((enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) != 0 && ring_fd_ours_()) {
+        for (int i = 0; i < unregister_tries; ++i) {
+            ret = unregister_ring_fd_();
+            if (ret >= 0 || !transient(ret)) break;
+        }
+        if (ret > 0) ret = 0;
+    }
     unmap_();
     if (ring_fd_ >= 0) (void)sys::close(ring_fd_);  // -1 after close_ring_fd
     reset_idle_();
+    return ret;
 }
 
 int ring::submit_and_wait_timeout(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,
                                   const abi::kernel_timespec* ts, const void* sigmask) noexcept {
     *cqe_ptr = nullptr;
+    if (!is_open()) return -err::ebadf;
     if ((features_ & abi::IORING_FEAT_EXT_ARG) == 0) return -err::eopnotsupp;
-    const unsigned submitted = flush_sq();
-    abi::io_uring_getevents_arg arg{};
-    arg.sigmask = reinterpret_cast<std::uintptr_t>(sigmask);
-    arg.sigmask_sz = static_cast<std::uint32_t>(sys::sigset_size);
-    arg.ts = reinterpret_cast<std::uintptr_t>(ts);
-    unsigned flags = abi::IORING_ENTER_GETEVENTS | abi::IORING_ENTER_EXT_ARG | enter_flags_;
-    (void)sq_needs_enter_(submitted, flags);  // for the SQ_WAKEUP flag only; we enter anyway
-    const int ret = sys::enter2(enter_fd_, submitted, wait_nr, flags, &arg, sizeof(arg));
-    unsigned avail;
-    *cqe_ptr = peek_(&avail);
-    // The kernel can end the wait with the completion still deferred work: flush and look again.
-    if (*cqe_ptr == nullptr && ret >= 0 && wait_nr != 0 && flush_deferred_() >= 0)
-        *cqe_ptr = peek_(&avail);
-    return ret;
+    return timed_wait_(cqe_ptr, flush_sq(), wait_nr, ts, sigmask);
 }
 
 int ring::wait_cqe_timeout(abi::io_uring_cqe** cqe_ptr, const abi::kernel_timespec* ts) noexcept {
     if (ts == nullptr) return wait_cqe(cqe_ptr);
-    *cqe_ptr = nullptr;
+    unsigned avail;
+    if ((*cqe_ptr = peek_(&avail)) != nullptr) return 0;
+    if (!is_open()) return -err::ebadf;
     if ((features_ & abi::IORING_FEAT_EXT_ARG) == 0) return -err::eopnotsupp;
+    return timed_wait_(cqe_ptr, 0, 1, ts, nullptr);
+}
+
+int ring::timed_wait_(abi::io_uring_cqe** cqe_ptr, unsigned to_submit, unsigned wait_nr,
+                      const abi::kernel_timespec* ts, const void* sigmask) noexcept {
+    // Where the wait started, on the clock the kernel times it with: a re-wait gets only what
+    // is left. Read before the first enter, since that enter may already be the whole wait.
+    abi::kernel_timespec start{};
+    const bool clocked = ts != nullptr && sys::clock_gettime(wait_clock_, &start) == 0;
+    abi::kernel_timespec left = ts != nullptr ? *ts : abi::kernel_timespec{};
     abi::io_uring_getevents_arg arg{};
-    arg.ts = reinterpret_cast<std::uintptr_t>(ts);
-    return get_cqe_(cqe_ptr, 1, &arg);
+    arg.sigmask = reinterpret_cast<std::uintptr_t>(sigmask);
+    arg.sigmask_sz = static_cast<std::uint32_t>(sys::sigset_size);
+    arg.ts = ts != nullptr ? reinterpret_cast<std::uintptr_t>(&left) : 0;
+    unsigned flags = abi::IORING_ENTER_GETEVENTS | abi::IORING_ENTER_EXT_ARG | enter_flags_;
+    (void)sq_needs_enter_(to_submit, flags);  // for the SQ_WAKEUP flag only; we enter anyway
+    int submitted = 0;
+    for (;;) {
+        const int ret = sys::enter2(enter_fd_, to_submit, wait_nr, flags, &arg, sizeof(arg));
+        unsigned avail;
+        *cqe_ptr = peek_(&avail);
+        if (ret < 0) return submitted > 0 ? submitted : ret;
+        if (to_submit != 0) {
+            // The kernel answers a submitting enter with the number it took, even when the wait
+            // that followed timed out. Later rounds only wait.
+            submitted = ret;
+            to_submit = 0;
+            flags &= ~abi::IORING_ENTER_SQ_WAKEUP;
+        }
+        if (*cqe_ptr != nullptr || wait_nr == 0) return submitted;
+        // The kernel ended the wait with nothing in the CQ. The completion may still be
+        // deferred work (DEFER_TASKRUN): one non-waiting enter runs it.
+        if (flush_deferred_() >= 0 && (*cqe_ptr = peek_(&avail)) != nullptr) return submitted;
+        // Or a TIMEOUT request fired without posting a CQE (each one wakes every waiter): wait
+        // again, for what is left of the timeout.
+        if (ts == nullptr) continue;
+        abi::kernel_timespec now{};
+        if (!clocked || sys::clock_gettime(wait_clock_, &now) != 0)
+            return submitted > 0 ? submitted : -err::etime;
+        const std::int64_t remaining =
+            ns_between(*ts, abi::kernel_timespec{}) - ns_between(now, start);
+        if (remaining <= 0) return submitted > 0 ? submitted : -err::etime;
+        left.tv_sec = remaining / 1000000000LL;
+        left.tv_nsec = remaining % 1000000000LL;
+    }
 }
 
 int ring::register_op(unsigned opcode, const void* arg, unsigned nr_args) noexcept {
     if ((enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) != 0 &&
-        (features_ & abi::IORING_FEAT_REG_REG_RING) != 0)
+        (features_ & abi::IORING_FEAT_REG_REG_RING) != 0 && ring_fd_ours_())
         return sys::register_(enter_fd_, opcode | abi::IORING_REGISTER_USE_REGISTERED_RING, arg,
                               nr_args);
     if (ring_fd_ < 0) return -err::ebadf;  // fd -1 would reach the kernel's ring-less register path
@@ -218,12 +283,24 @@ int ring::register_ring_fd() noexcept {
     if (ret != 1) return ret < 0 ? ret : -err::einval;
     enter_fd_ = static_cast<int>(update.offset);
     enter_flags_ |= abi::IORING_ENTER_REGISTERED_RING;
+    ring_fd_owner_ = sys::gettid();
     return ret;
+}
+
+bool ring::ring_fd_ours_() const noexcept {
+    return sys::gettid() == ring_fd_owner_;
 }
 
 int ring::unregister_ring_fd() noexcept {
     if ((enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) == 0) return -err::einval;
     if (ring_fd_ < 0) return -err::ebadf;  // closed by close_ring_fd: the index is all that is left
+    if (!ring_fd_ours_()) {
+        // Another thread's index (a forked child's inherited copy, say): leave every table
+        // alone and enter through the fd from now on.
+        enter_fd_ = ring_fd_;
+        enter_flags_ &= ~abi::IORING_ENTER_REGISTERED_RING;
+        return 1;
+    }
     return unregister_ring_fd_();
 }
 

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #if (defined(__x86_64__) && !defined(__ILP32__)) || (defined(__aarch64__) && !defined(__ILP32__)) || \
@@ -22,6 +23,7 @@ static_assert(raw::nr_io_uring_setup == __NR_io_uring_setup &&
               raw::nr_prlimit64 == SYS_prlimit64 && raw::nr_write == SYS_write &&
               raw::nr_openat == SYS_openat && raw::nr_unlinkat == SYS_unlinkat &&
               raw::nr_getpid == SYS_getpid && raw::nr_exit == SYS_exit &&
+              raw::nr_gettid == SYS_gettid && raw::nr_clock_gettime == SYS_clock_gettime &&
               raw::nr_exit_group == SYS_exit_group,
               "rawring/arch/*.hpp does not match this architecture's system-call numbers");
 static_assert(raw::prot_read == PROT_READ && raw::prot_write == PROT_WRITE &&
@@ -84,6 +86,19 @@ void* mmap_anon(std::size_t len, int* err) noexcept {
         return nullptr;
     }
     return reinterpret_cast<void*>(ret);
+}
+
+int clock_gettime(int clock, abi::kernel_timespec* ts) noexcept {
+    // Through libc, which reads the vDSO rather than entering the kernel.
+    ::timespec t{};
+    if (::clock_gettime(clock, &t) != 0) return -errno;
+    ts->tv_sec = t.tv_sec;
+    ts->tv_nsec = t.tv_nsec;
+    return 0;
+}
+
+int gettid() noexcept {
+    return static_cast<int>(::syscall(SYS_gettid));
 }
 
 int munmap(void* addr, std::size_t len) noexcept {

@@ -59,6 +59,14 @@ void* mmap_anon(std::size_t len, int* err) noexcept {
                    err);
 }
 
+int clock_gettime(int clock, abi::kernel_timespec* ts) noexcept {
+    return static_cast<int>(arch::syscall2(arch::nr_clock_gettime, clock, word(ts)));
+}
+
+int gettid() noexcept {
+    return static_cast<int>(arch::syscall0(arch::nr_gettid));
+}
+
 int munmap(void* addr, std::size_t len) noexcept {
     return static_cast<int>(arch::syscall2(arch::nr_munmap, word(addr), static_cast<long>(len)));
 }

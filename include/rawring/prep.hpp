@@ -878,8 +878,10 @@ inline void prep_remove_buffers(abi::io_uring_sqe* sqe, int nr, int bgid) noexce
 // =================================================================================================
 
 /// IORING_OP_MSG_RING: post a CQE with res `len` and user_data `data` on the ring whose fd is
-/// `fd` (IORING_MSG_RING_CQE_SKIP in `flags`: no CQE here on success). Since Linux 5.18.
-/// liburing: `io_uring_prep_msg_ring()`.
+/// `fd`; this ring gets a CQE of its own with the result. `flags`: IORING_MSG_RING_FLAGS_PASS
+/// only (see prep_msg_ring_cqe_flags). IORING_MSG_RING_CQE_SKIP is for fd passing
+/// (prep_msg_ring_fd): on a data message the kernel fails the SQE with -EINVAL and posts
+/// nothing on the target. Since Linux 5.18. liburing: `io_uring_prep_msg_ring()`.
 inline void prep_msg_ring(abi::io_uring_sqe* sqe, int fd, unsigned len, std::uint64_t data,
                           unsigned flags) noexcept {
     prep_rw(abi::IORING_OP_MSG_RING, sqe, fd, nullptr, len, data);
@@ -899,7 +901,9 @@ inline void prep_msg_ring_cqe_flags(abi::io_uring_sqe* sqe, int fd, unsigned len
 
 /// IORING_OP_MSG_RING with IORING_MSG_SEND_FD: install this ring's registered file
 /// `source_fd` into slot `target_fd` (or IORING_FILE_INDEX_ALLOC) of the ring `fd`, which gets
-/// a CQE with user_data `data`. Since Linux 6.0. liburing: `io_uring_prep_msg_ring_fd()`.
+/// a CQE with user_data `data` unless `flags` has IORING_MSG_RING_CQE_SKIP: the
+/// skip silences the *target's* CQE; this ring still gets its own. Since Linux 6.0.
+/// liburing: `io_uring_prep_msg_ring_fd()`.
 inline void prep_msg_ring_fd(abi::io_uring_sqe* sqe, int fd, int source_fd, int target_fd,
                              std::uint64_t data, unsigned flags) noexcept {
     prep_rw(abi::IORING_OP_MSG_RING, sqe, fd, nullptr, 0, data);

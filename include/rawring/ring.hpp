@@ -68,7 +68,7 @@ inline const abi::io_uring_cqe32& big_cqe(const abi::io_uring_cqe& cqe) noexcept
 class ring {
 public:
     ring() noexcept { reset_idle_(); }
-    ~ring() { exit(); }
+    ~ring() { (void)exit(); }
     ring(const ring&) = delete;
     ring& operator=(const ring&) = delete;
     ring(ring&& other) noexcept;
@@ -94,8 +94,14 @@ public:
                            sq_array mode = sq_array::automatic) noexcept;
 
     /// Unregisters the ring fd if registered, unmaps everything and closes the fd. Safe to call
-    /// twice and on a ring never set up. liburing: `io_uring_queue_exit()`; Zig: `deinit()`.
-    void exit() noexcept;
+    /// twice and on a ring never set up. The ring is torn down whatever happens; the return says
+    /// whether the registered ring fd could be dropped: 0, or the -errno of an unregistration that
+    /// still failed after retries of -EINTR, -EAGAIN and -EBUSY (the kernel then keeps the task's
+    /// slot, and the ring it holds, until the registering thread exits). Called from a thread
+    /// other than the one that registered the ring fd (a forked child included), it leaves that
+    /// thread's table alone, since the index is not this thread's: the kernel drops the entry when
+    /// its thread exits. liburing: `io_uring_queue_exit()` (void); Zig: `deinit()`.
+    int exit() noexcept;
 
     /// True between a successful init and exit (also after close_ring_fd: the registered index
     /// still reaches the ring).
@@ -141,9 +147,14 @@ public:
             sq_.sqe_head = tail;
             // Without SQPOLL the kernel reads the tail only inside io_uring_enter, which this
             // thread calls afterwards, so program order is enough. The SQPOLL thread may read it
-            // at any moment: release makes the SQE contents visible before the new tail.
-            std::atomic_ref<std::uint32_t>(*sq_.ktail)
-                .store(tail, sqpoll_() ? std::memory_order_release : std::memory_order_relaxed);
+            // at any moment: release makes the SQE contents visible before the new tail. Each
+            // branch names its order as a constant: an order chosen at run time makes g++ 12
+            // emit a locked xchg for both.
+            std::atomic_ref<std::uint32_t> ktail(*sq_.ktail);
+            if (sqpoll_())
+                ktail.store(tail, std::memory_order_release);
+            else
+                ktail.store(tail, std::memory_order_relaxed);
         }
         return tail - std::atomic_ref<std::uint32_t>(*sq_.khead).load(std::memory_order_relaxed);
     }
@@ -160,11 +171,18 @@ public:
         return submit_(flush_sq(), wait_nr, false);
     }
 
-    /// Submits, then waits at most `*ts` (relative) for `wait_nr` CQEs, with `sigmask` (a kernel
-    /// sigset of sys::sigset_size bytes, or nullptr) in force during the wait. Returns the number
-    /// submitted with `*cqe_ptr` at the first ready CQE; -ETIME if the time ran out (`*cqe_ptr`
-    /// is then the first ready CQE, if any, else nullptr); -EOPNOTSUPP without
-    /// IORING_FEAT_EXT_ARG (Linux < 5.11); other -errno from io_uring_enter.
+    /// Submits, then waits at most `*ts` (relative; nullptr: no limit) for `wait_nr` CQEs, with
+    /// `sigmask` (a kernel sigset of sys::sigset_size bytes, or nullptr) in force during the wait.
+    /// The contract, as the kernel's and liburing's:
+    /// - SQEs were submitted: returns their number (>= 0), whether or not the time ran out. Tell
+    ///   the two apart by `*cqe_ptr`: the first ready CQE, or nullptr when none came in time.
+    /// - nothing to submit: 0 with `*cqe_ptr` set, or -ETIME (with `*cqe_ptr` nullptr) when the
+    ///   time ran out with no CQE.
+    /// Like wait_cqe_timeout it never waits longer than `*ts` in all, and returns once an enter
+    /// comes back with a CQE ready, even if fewer than `wait_nr` (see wait_cqe_nr).
+    /// -EOPNOTSUPP without IORING_FEAT_EXT_ARG (Linux < 5.11); -EBADF on a closed ring; other
+    /// -errno from io_uring_enter when nothing was submitted (-EINTR, ...): once SQEs are
+    /// submitted the kernel answers with their number, so a signal then reads as "no CQE".
     /// liburing: `io_uring_submit_and_wait_timeout()`. Since Linux 5.11.
     [[nodiscard]] int submit_and_wait_timeout(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,
                                               const abi::kernel_timespec* ts,
@@ -198,11 +216,14 @@ public:
     }
 
     /// Copies up to `cqes.size()` CQEs out of the ring, across its wrap, and consumes them with
-    /// one head store. If fewer than `wait_nr` were ready (or the kernel holds overflowed or
-    /// deferred completions), enters the kernel once to wait for the rest and copies again.
-    /// Returns the number copied; -EINVAL for an empty span or on a CQE32 ring (use the
-    /// io_uring_cqe32 overload, so no big CQE is cut in half); -errno from the wait only when
-    /// nothing was copied (the copied CQEs are never dropped for an error).
+    /// one head store. As Zig's: whatever is ready is copied and returned at once, even fewer
+    /// than `wait_nr`; only when nothing is ready does it enter the kernel, once, to wait for
+    /// `wait_nr` CQEs (with `wait_nr` 0 only if the kernel holds overflowed or deferred
+    /// completions, to flush them), and copies what is there then. Returns the number copied
+    /// (0 when nothing was ready and `wait_nr` is 0; 0 also when the kernel ended the wait with
+    /// nothing to copy); -EINVAL for an empty span or on a CQE32 ring (use the io_uring_cqe32
+    /// overload, so no big CQE is cut in half); -errno from the wait (-EINTR, -EBADF, ...), which
+    /// only a call that copied nothing can return.
     /// Zig: `copy_cqes()`; liburing: `io_uring_peek_batch_cqe()` + `io_uring_cq_advance()`.
     [[nodiscard]] int copy_cqes(std::span<abi::io_uring_cqe> cqes, unsigned wait_nr) noexcept {
         if (cq_.shift != 0 || cqes.empty()) return -err::einval;
@@ -235,13 +256,18 @@ public:
             return 0;
         }
         *cqe_ptr = nullptr;
-        return cq_needs_enter_() ? get_cqe_(cqe_ptr, 0, nullptr) : -err::eagain;
+        return cq_needs_enter_() ? get_cqe_(cqe_ptr, 0) : -err::eagain;
     }
 
     /// Waits for `wait_nr` CQEs to be ready and points `*cqe_ptr` at the first, not consuming
-    /// it. Returns 0 or -errno (-EINTR, -EBADF...). liburing: `io_uring_wait_cqe_nr()`.
+    /// it. Returns 0 once `wait_nr` are ready, or as soon as an io_uring_enter comes back with at
+    /// least one ready, which can be fewer (check cq_ready()): the kernel ends a wait early when
+    /// a signal arrives with a CQE ready (it answers 0 then, not -EINTR) and at once when
+    /// `wait_nr` exceeds the CQ size (it caps the wait at a full CQ). So the call never spins
+    /// and a signal always ends it. -errno (-EINTR with no CQE ready, -EBADF...).
+    /// liburing: `io_uring_wait_cqe_nr()` (the same rule).
     [[nodiscard]] int wait_cqe_nr(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr) noexcept {
-        return get_cqe_(cqe_ptr, wait_nr, nullptr);
+        return get_cqe_(cqe_ptr, wait_nr);
     }
 
     /// Waits for one CQE. liburing: `io_uring_wait_cqe()`.
@@ -251,12 +277,18 @@ public:
             *cqe_ptr = cqe;
             return 0;
         }
-        return get_cqe_(cqe_ptr, 1, nullptr);
+        return get_cqe_(cqe_ptr, 1);
     }
 
     /// Waits at most `*ts` (relative; nullptr waits forever) for one CQE. Returns 0 with
     /// `*cqe_ptr` set, -ETIME when the time ran out with none ready, -EOPNOTSUPP without
-    /// IORING_FEAT_EXT_ARG (Linux < 5.11), or -errno. liburing: `io_uring_wait_cqe_timeout()`.
+    /// IORING_FEAT_EXT_ARG (Linux < 5.11), -EBADF on a closed ring, or -errno (-EINTR...).
+    /// The whole call never waits longer than `*ts`: when the kernel ends the wait early with no
+    /// CQE (a TIMEOUT request firing without posting one wakes every waiter; on DEFER_TASKRUN
+    /// rings a due completion can still be deferred work), rawring flushes deferred work and
+    /// waits again for what is left of `*ts`, measured on the ring's wait clock
+    /// (CLOCK_MONOTONIC, or CLOCK_BOOTTIME after register_clock).
+    /// liburing: `io_uring_wait_cqe_timeout()`.
     [[nodiscard]] int wait_cqe_timeout(abi::io_uring_cqe** cqe_ptr,
                                        const abi::kernel_timespec* ts) noexcept;
 
@@ -281,10 +313,10 @@ public:
         head.store(head.load(std::memory_order_relaxed) + n, std::memory_order_release);
     }
 
-    /// Whether the kernel maps a CQ flags word (IORING_CQ_*; Linux 5.8+). False on a closed ring,
-    /// where cq().kflags points at a stand-in word. Used by cq_eventfd_toggle (register.hpp).
-    /// rawring addition (liburing tests `cq.kflags` for NULL).
-    [[nodiscard]] bool cq_flags_mapped() const noexcept { return cq_.kflags != &idle_[3]; }
+    /// Whether the kernel maps a CQ flags word (IORING_CQ_*; Linux 5.8+). False on a closed ring
+    /// and on kernels without the word, where cq().kflags is nullptr (as liburing's `cq.kflags`).
+    /// Used by cq_eventfd_toggle (register.hpp). rawring addition.
+    [[nodiscard]] bool cq_flags_mapped() const noexcept { return cq_.kflags != nullptr; }
 
     /// Consumes one CQE returned by peek/wait (a nullptr is ignored).
     /// liburing: `io_uring_cqe_seen()`; Zig: `cqe_seen()`.
@@ -297,11 +329,20 @@ public:
     /// Registers the ring fd with the kernel (IORING_REGISTER_RING_FDS) so every later enter
     /// passes the small index and IORING_ENTER_REGISTERED_RING, skipping the fd lookup.
     /// Returns 1 (one fd registered), -EEXIST if already registered, -EBADF on a closed ring, or
-    /// -errno (-EINVAL before Linux 5.18, -EBUSY if the task's 16 slots are taken). liburing: `io_uring_register_ring_fd()`.
+    /// -errno (-EINVAL before Linux 5.18, -EBUSY if the task's 16 slots are taken).
+    /// The kernel's table is per thread: the index means this ring only in the thread that
+    /// registered it. rawring remembers that thread; register ops and unregister_ring_fd/exit
+    /// from any other thread (a forked child included, whose table starts empty) never use the
+    /// index. Enters do (no check on the hot path): submit and wait only from the registering
+    /// thread, or switch the copy back to the fd first (unregister_ring_fd, see there).
+    /// liburing: `io_uring_register_ring_fd()`.
     [[nodiscard]] int register_ring_fd() noexcept;
 
     /// Undoes register_ring_fd. Returns 1, -EINVAL if it is not registered, -EBADF after
     /// close_ring_fd (the index is then the ring's only handle; exit() drops it), or -errno.
+    /// From a thread other than the registering one (e.g. in a forked child, with the ring
+    /// inherited), the index is not this thread's: no task's table is touched, this object goes
+    /// back to entering through its fd, and 1 is returned.
     /// liburing: `io_uring_unregister_ring_fd()`.
     [[nodiscard]] int unregister_ring_fd() noexcept;
 
@@ -348,6 +389,8 @@ public:
     [[nodiscard]] int register_op(unsigned opcode, const void* arg, unsigned nr_args) noexcept;
 
 private:
+    friend int register_clock(ring& r, const abi::io_uring_clock_register* reg) noexcept;
+
     [[nodiscard]] bool sqpoll_() const noexcept {
         return (setup_flags_ & abi::IORING_SETUP_SQPOLL) != 0;
     }
@@ -385,9 +428,11 @@ private:
     }
 
     /// Whether the kernel holds completions not yet in the CQ: overflowed ones, deferred task
-    /// work (TASKRUN), or an IOPOLL ring that only reaps when entered.
+    /// work (TASKRUN), or an IOPOLL ring that only reaps when entered; with SQPOLL the kernel
+    /// thread does the polling, so IOPOLL alone is no reason to enter.
     [[nodiscard]] bool cq_needs_enter_() const noexcept {
-        return (setup_flags_ & abi::IORING_SETUP_IOPOLL) != 0 ||
+        return (setup_flags_ & (abi::IORING_SETUP_IOPOLL | abi::IORING_SETUP_SQPOLL)) ==
+                   abi::IORING_SETUP_IOPOLL ||
                (sq_flags_() & (abi::IORING_SQ_CQ_OVERFLOW | abi::IORING_SQ_TASKRUN)) != 0;
     }
 
@@ -408,46 +453,36 @@ private:
         return tail != head ? &cq_.cqes[(head & cq_.mask) << cq_.shift] : nullptr;
     }
 
-    /// Waits for `wait_nr` CQEs (0: only flush what the kernel holds), with `arg` (EXT_ARG
-    /// timeout) if given. A non-waiting call enters at most once. A timed wait that the kernel
-    /// ends without error but with no CQE in sight (it does, now and then, on DEFER_TASKRUN
-    /// rings: the completion is still deferred work) is followed by one non-waiting enter that
-    /// flushes it; if even that shows nothing, the wait starts again (the relative timeout
-    /// restarts, at most max_rewaits_ times) before -ETIME is reported.
-    [[nodiscard]] int get_cqe_(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,
-                               const abi::io_uring_getevents_arg* arg) noexcept {
-        unsigned rewaits = 0;
+    /// Waits for `wait_nr` CQEs (0: only flush what the kernel holds; a non-waiting call enters
+    /// at most once). Returns 0 as soon as `wait_nr` are ready, or after an enter that came back
+    /// >= 0 with at least one ready (the kernel returns early on a signal with a CQE ready and
+    /// when `wait_nr` exceeds the CQ), so it never spins; -EAGAIN (nothing after a non-waiting
+    /// enter) or the enter's -errno. An enter that shows nothing (a wake-up without a CQE, or
+    /// a completion still deferred work) is followed by another, which runs that work.
+    [[nodiscard]] int get_cqe_(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr) noexcept {
         for (bool entered = false;; entered = true) {
             unsigned avail;
             abi::io_uring_cqe* cqe = peek_(&avail);
             *cqe_ptr = cqe;
-            if (cqe != nullptr && avail >= wait_nr) return 0;
-            if (entered && arg == nullptr && wait_nr == 0) return cqe != nullptr ? 0 : -err::eagain;
-            if (entered && arg != nullptr) {
-                if (cqe != nullptr) return 0;
-                if (const int ret = flush_deferred_(); ret < 0) return ret;
-                if ((*cqe_ptr = peek_(&avail)) != nullptr) return 0;
-                if (++rewaits > max_rewaits_) return -err::etime;
-            }
-            const unsigned flags = abi::IORING_ENTER_GETEVENTS | enter_flags_;
-            const int ret = arg != nullptr
-                                ? sys::enter2(enter_fd_, 0, wait_nr, flags | abi::IORING_ENTER_EXT_ARG,
-                                              arg, sizeof(*arg))
-                                : sys::enter(enter_fd_, 0, wait_nr, flags, nullptr);
-            if (ret < 0) {
-                if (ret == -err::etime) *cqe_ptr = peek_(&avail);
-                return ret;
-            }
+            if (cqe != nullptr && (avail >= wait_nr || entered)) return 0;
+            if (entered && wait_nr == 0) return -err::eagain;
+            const int ret =
+                sys::enter(enter_fd_, 0, wait_nr, abi::IORING_ENTER_GETEVENTS | enter_flags_, nullptr);
+            if (ret < 0) return ret;
         }
     }
+
+    /// The timed wait behind wait_cqe_timeout and submit_and_wait_timeout: submits `to_submit`
+    /// and waits for `wait_nr` with an EXT_ARG timeout (`ts` nullptr: none), never longer than
+    /// `*ts` in all (see wait_cqe_timeout); with `wait_nr` 0 it enters once. Returns the number submitted once a CQE is ready or, having submitted
+    /// some, when the time ran out; otherwise -ETIME or the enter's -errno.
+    [[nodiscard]] int timed_wait_(abi::io_uring_cqe** cqe_ptr, unsigned to_submit, unsigned wait_nr,
+                                  const abi::kernel_timespec* ts, const void* sigmask) noexcept;
 
     /// One non-waiting GETEVENTS enter: runs deferred completion work and flushes overflow.
     [[nodiscard]] int flush_deferred_() noexcept {
         return sys::enter(enter_fd_, 0, 0, abi::IORING_ENTER_GETEVENTS | enter_flags_, nullptr);
     }
-
-    /// How often a timed wait that the kernel ended with nothing to show is started again.
-    static constexpr unsigned max_rewaits_ = 4;
 
     template <class Out>
     [[nodiscard]] unsigned copy_ready_(Out* out, unsigned cap) noexcept;
@@ -463,6 +498,7 @@ private:
     void reset_idle_() noexcept;
     int setup_(unsigned entries, abi::io_uring_params& p) noexcept;
     int unregister_ring_fd_() noexcept;
+    [[nodiscard]] bool ring_fd_ours_() const noexcept;
     int map_(const abi::io_uring_params& p) noexcept;
     void unmap_() noexcept;
 
@@ -471,6 +507,8 @@ private:
     int ring_fd_ = -1;
     int enter_fd_ = -1;
     std::uint32_t enter_flags_ = 0;   // IORING_ENTER_REGISTERED_RING when registered
+    int ring_fd_owner_ = 0;           // the thread (tid) that registered the ring fd
+    int wait_clock_ = 1;              // CLOCK_MONOTONIC, or what register_clock chose
     std::uint32_t setup_flags_ = 0;
     std::uint32_t features_ = 0;
     void* ring_ptr_ = nullptr;        // SQ ring (and CQ ring with FEAT_SINGLE_MMAP)
@@ -479,7 +517,7 @@ private:
     std::size_t cq_size_ = 0;
     void* sqes_ptr_ = nullptr;
     std::size_t sqes_size_ = 0;
-    std::uint32_t idle_[4] = {};      // stand-in shared words while closed
+    std::uint32_t idle_[3] = {};      // stand-in shared words while closed
 };
 
 // ---- copy_cqes internals ------------------------------------------------------------------------
@@ -515,17 +553,13 @@ unsigned ring::copy_ready_(Out* out, unsigned cap) noexcept {
 
 template <class Out>
 int ring::copy_cqes_(Out* out, unsigned cap, unsigned wait_nr) noexcept {
+    if (const unsigned n = copy_ready_(out, cap); n != 0) return static_cast<int>(n);
+    if (wait_nr == 0 && !cq_needs_enter_()) return 0;
+    const int ret = enter(0, wait_nr, abi::IORING_ENTER_GETEVENTS);
+    if (ret < 0) return ret;
     unsigned n = copy_ready_(out, cap);
-    if (n == cap) return static_cast<int>(n);
-    if (n >= wait_nr && !cq_needs_enter_()) return static_cast<int>(n);
-    const unsigned still = wait_nr > n ? wait_nr - n : 0;
-    const int ret = enter(0, still, abi::IORING_ENTER_GETEVENTS);
-    if (ret < 0 && n == 0) return ret;
-    const unsigned before = n;
-    n += copy_ready_(out + n, cap - n);
     // A wait the kernel ended with its completions still deferred work: flush and look again.
-    if (ret >= 0 && still != 0 && n == before && flush_deferred_() >= 0)
-        n += copy_ready_(out + n, cap - n);
+    if (n == 0 && wait_nr != 0 && flush_deferred_() >= 0) n = copy_ready_(out, cap);
     return static_cast<int>(n);
 }
 

@@ -49,6 +49,15 @@ inline constexpr std::size_t sigset_size = 8;
 /// Anonymous private mmap (for application-owned ring memory). nullptr and `*err` = -errno on failure.
 [[nodiscard]] void* mmap_anon(std::size_t len, int* err) noexcept;
 
+/// clock_gettime(2) of `clock` (CLOCK_MONOTONIC 1, CLOCK_BOOTTIME 7, ...) into `*ts`. Returns 0
+/// or -errno (-EINVAL unknown clock). Timed waits use it to wait again for only what is left of
+/// their timeout. The libc backend goes through libc (the vDSO, no system call).
+[[nodiscard]] int clock_gettime(int clock, abi::kernel_timespec* ts) noexcept;
+
+/// gettid(2): the calling thread's id (never fails). The kernel's registered ring fds belong to
+/// a thread; ring remembers which one registered them.
+[[nodiscard]] int gettid() noexcept;
+
 /// munmap(2). Returns 0 or -errno.
 int munmap(void* addr, std::size_t len) noexcept;
 
