@@ -979,4 +979,169 @@ TEST_CASE("recvmsg: multishot output parsing") {
     }
 }
 
+// issue 9, item 14: an echo server gives a buffer back after the send from it completes, when
+// the receive's CQE is long gone: buffer_group::put_by_id. More messages than buffers, so every
+// buffer comes back and is picked again; without the puts the group runs dry.
+TEST_CASE("fix: buffer_group put by buffer id (echo pattern)") {
+    for (const config& c : buf_configs) {
+        INFO("config: " << std::string(c.name));
+        rawring::ring r;
+        if (!open_ring(r, c, 8)) continue;
+        constexpr std::uint16_t gid = 9;
+        constexpr unsigned size = 32;
+        constexpr std::uint16_t count = 3;  // a ring of 4 entries
+        std::vector<std::byte> memory(std::size_t(size) * count);
+        rawring::buffer_group g;
+        CHECK(g.put_by_id(0) == -EINVAL);  // not set up: it has no buffer 0
+        REQUIRE(g.init(r, gid, memory, size, count) == 0);
+        std::atomic_ref<std::uint16_t> tail(g.buf_ring()->tail);
+        const std::uint16_t tail0 = tail.load();
+        // Bad ids change nothing; 65537 is refused, not taken as buffer 1.
+        CHECK(g.put_by_id(count) == -EINVAL);
+        CHECK(g.put_by_id(65535) == -EINVAL);
+        CHECK(g.put_by_id(65536u + 1) == -EINVAL);
+        CHECK(tail.load() == tail0);
+
+        tcp_pair net;
+        const timeval tv{5, 0};  // a lost echo fails the case instead of hanging it
+        REQUIRE(::setsockopt(net.client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0);
+        // The send reads the bytes where the kernel put them, inside the group's memory.
+        const auto inside = [&](std::uint64_t addr) {
+            const auto base = reinterpret_cast<std::uintptr_t>(memory.data());
+            return addr >= base && addr < base + memory.size();
+        };
+        auto recv_one = [&](std::uint64_t data) {
+            io_uring_sqe* sqe = r.get_sqe();
+            REQUIRE(sqe != nullptr);
+            g.recv(sqe, net.server, 0);
+            rawring::sqe_set_data64(sqe, data);
+            REQUIRE(r.submit() == 1);
+            const io_uring_cqe cqe = take_cqe(r);
+            CHECK(cqe.user_data == data);
+            return cqe;
+        };
+
+        constexpr int messages = 5 * count;
+        unsigned uses[count] = {};
+        std::size_t pos = 0;
+        unsigned puts = 0;
+        for (int m = 0; m < messages; ++m) {
+            const std::size_t len = 1 + (std::size_t(m) * 7) % size;  // 1 to 32 bytes
+            const auto msg = stream_bytes(pos, len);
+            write_all(net.client, msg);
+            std::size_t echoed = 0;
+            while (echoed < len) {
+                const io_uring_cqe rcqe = recv_one(1);
+                REQUIRE(rcqe.res > 0);
+                REQUIRE(has_buffer(rcqe));
+                const unsigned bid = buffer_id(rcqe);
+                REQUIRE(bid < count);
+                ++uses[bid];
+                const std::span<std::byte> bytes = g.get(rcqe);
+                REQUIRE(bytes.size() == std::size_t(rcqe.res));
+                CHECK(bytes.data() == memory.data() + std::size_t(bid) * size);
+                // Echo from the group's buffer; only the send's user_data remembers the id.
+                io_uring_sqe* sqe = r.get_sqe();
+                REQUIRE(sqe != nullptr);
+                rawring::prep_send(sqe, net.server, bytes.data(), bytes.size(), 0);
+                rawring::sqe_set_data64(sqe, 0x5e4d0000u | bid);
+                CHECK(inside(sqe->addr));
+                REQUIRE(r.submit() == 1);
+                const io_uring_cqe scqe = take_cqe(r);
+                REQUIRE((scqe.user_data & ~std::uint64_t{0xffff}) == 0x5e4d0000u);
+                REQUIRE(scqe.res == int(bytes.size()));
+                const std::uint16_t before = tail.load();
+                CHECK(g.put_by_id(unsigned(scqe.user_data & 0xffff)) == 0);
+                CHECK(tail.load() == std::uint16_t(before + 1));  // one slot, one tail store
+                ++puts;
+                echoed += bytes.size();
+            }
+            std::vector<unsigned char> echo(len);
+            std::size_t got = 0;
+            while (got < len) {
+                const ssize_t n = ::read(net.client, echo.data() + got, len - got);
+                REQUIRE(n > 0);
+                got += std::size_t(n);
+            }
+            CHECK(echo == msg);
+            pos += len;
+        }
+        CHECK(tail.load() == std::uint16_t(tail0 + puts));
+        for (unsigned bid = 0; bid < count; ++bid) {
+            CAPTURE(bid);
+            CHECK(uses[bid] >= 2);  // handed out, given back by id, handed out again
+        }
+
+        // Keep every buffer: the group runs dry, and the data waits in the socket.
+        unsigned held[count] = {};
+        for (unsigned k = 0; k < count; ++k) {
+            write_all(net.client, stream_bytes(pos, 4));
+            pos += 4;
+            const io_uring_cqe cqe = recv_one(2);
+            REQUIRE(cqe.res == 4);
+            held[k] = buffer_id(cqe);
+        }
+        const auto last = stream_bytes(pos, 5);
+        write_all(net.client, last);
+        CHECK(recv_one(3).res == -ENOBUFS);
+        // One given back by id, and the next receive gets it, with the waiting bytes.
+        CHECK(g.put_by_id(held[1]) == 0);
+        const io_uring_cqe cqe = recv_one(4);
+        REQUIRE(cqe.res == 5);
+        CHECK(buffer_id(cqe) == held[1]);
+        const std::span<std::byte> bytes = g.get(cqe);
+        REQUIRE(bytes.size() == last.size());
+        CHECK(std::memcmp(bytes.data(), last.data(), last.size()) == 0);
+        CHECK(g.exit() == 0);
+        CHECK(g.put_by_id(0) == -EINVAL);
+
+        // Incremental consumption: by id, a finished buffer goes back whole, read offset 0.
+        rawring::buffer_group inc;
+        std::vector<std::byte> inc_memory(64);
+        const int ret = inc.init(r, gid, inc_memory, 64, 1, abi::IOU_PBUF_RING_INC);
+        if (ret == -EINVAL) {
+            RAWRING_SKIP("the kernel refuses IOU_PBUF_RING_INC");
+            continue;
+        }
+        REQUIRE(ret == 0);
+        auto inc_recv = [&](std::uint64_t data) {
+            io_uring_sqe* sqe = r.get_sqe();
+            REQUIRE(sqe != nullptr);
+            inc.recv(sqe, net.server, 0);
+            rawring::sqe_set_data64(sqe, data);
+            REQUIRE(r.submit() == 1);
+            return take_cqe(r);
+        };
+        const auto first = stream_bytes(1000, 16);
+        const auto rest = stream_bytes(1016, 48);
+        write_all(net.client, first);
+        io_uring_cqe c1 = inc_recv(5);
+        REQUIRE(c1.res == 16);
+        CHECK(buf_more(c1));  // 48 bytes of the buffer left: still the kernel's
+        CHECK(inc.put(c1) == 0);
+        write_all(net.client, rest);
+        io_uring_cqe c2 = inc_recv(6);
+        REQUIRE(c2.res == 48);
+        CHECK_FALSE(buf_more(c2));  // filled: the kernel is done with it
+        std::span<std::byte> got2 = inc.get(c2);
+        REQUIRE(got2.size() == rest.size());
+        CHECK(got2.data() == inc_memory.data() + 16);
+        CHECK(std::memcmp(got2.data(), rest.data(), rest.size()) == 0);
+        const auto tail_bytes = stream_bytes(1064, 8);
+        write_all(net.client, tail_bytes);
+        CHECK(inc_recv(7).res == -ENOBUFS);  // not given back yet
+        CHECK(inc.put_by_id(0) == 0);
+        CHECK(inc.get_by_id(0).size() == 64);  // whole again
+        io_uring_cqe c3 = inc_recv(8);
+        REQUIRE(c3.res == 8);
+        CHECK(buffer_id(c3) == 0);
+        std::span<std::byte> got3 = inc.get(c3);
+        REQUIRE(got3.size() == tail_bytes.size());
+        CHECK(got3.data() == inc_memory.data());  // from the start of the buffer
+        CHECK(std::memcmp(got3.data(), tail_bytes.data(), tail_bytes.size()) == 0);
+        CHECK(inc.put_by_id(1) == -EINVAL);
+        CHECK(inc.exit() == 0);
+    }
+}
+
 } // TEST_SUITE("kernel")

@@ -141,7 +141,7 @@ inline void buf_ring_cq_advance(ring& r, abi::io_uring_buf_ring* br, int count) 
 
 /// A pool of `count` equal buffers handed to the kernel through one provided-buffer ring: the
 /// kernel picks a buffer when data arrives for a recv prepared by the group, the CQE names it,
-/// get() shows the bytes and put() gives the buffer back.
+/// get() shows the bytes and put() gives the buffer back (put_by_id() when only its id is left).
 ///
 /// Memory: the buffers live in memory the caller owns (`buffer_size * count` bytes, passed to
 /// init, which must outlive the group); the ring is mapped by setup_buf_ring; with incremental
@@ -217,19 +217,39 @@ public:
         if (id < 0) return id;
         if (static_cast<unsigned>(id) >= count_) return -err::einval;
         const auto bid = static_cast<unsigned>(id);
-        if (heads_ != nullptr) {
-            if (cqe_buf_more(cqe)) {
-                // The kernel moved its own copy of the buffer's address past these bytes and will
-                // fill the rest; follow it.
-                const unsigned res = cqe.res > 0 ? static_cast<unsigned>(cqe.res) : 0;
-                if (res > buffer_size_ - heads_[bid]) return -err::einval;
-                heads_[bid] += res;
-                return 0;
-            }
-            heads_[bid] = 0;
+        if (heads_ != nullptr && cqe_buf_more(cqe)) {
+            // The kernel moved its own copy of the buffer's address past these bytes and will
+            // fill the rest; follow it.
+            const unsigned res = cqe.res > 0 ? static_cast<unsigned>(cqe.res) : 0;
+            if (res > buffer_size_ - heads_[bid]) return -err::einval;
+            heads_[bid] += res;
+            return 0;
         }
-        buf_ring_add(br_, memory_.data() + static_cast<std::size_t>(bid) * buffer_size_,
-                     buffer_size_, static_cast<unsigned short>(bid), mask_, 0);
+        return put_by_id(bid);
+    }
+
+    /// Gives buffer `buffer_id` back to the kernel, whole (one slot, one tail store): for when
+    /// the CQE that named it is gone, as in an echo server that returns a buffer once the send
+    /// from it has completed. Returns 0, or -EINVAL (an id this group does not have, including
+    /// any id on a group not set up; the id is not cut to 16 bits first).
+    ///
+    /// Like liburing's buf_ring_add + buf_ring_advance, which is what it does, it does not check
+    /// that the application holds the buffer: the kernel takes buffers without telling the
+    /// group (only CQEs name them, and its head, IORING_REGISTER_PBUF_STATUS, costs a system call
+    /// and says how many were taken, not which). Give a buffer back once per CQE that handed it
+    /// out: one given back twice is in the ring twice, and two receives can land in it.
+    ///
+    /// With incremental consumption the buffer goes back whole and its read offset restarts at
+    /// 0. Only a finished buffer may go back by id: one whose last CQE came without
+    /// IORING_CQE_F_BUF_MORE. A buffer whose last CQE had BUF_MORE is still in the kernel's ring
+    /// (the next receive continues in it); put that CQE with put(cqe), so get() finds the later
+    /// bytes. liburing: `io_uring_buf_ring_add()` + `io_uring_buf_ring_advance()`; Zig: none
+    /// (`BufferGroup.put()` takes the CQE). Since Linux 5.19.
+    [[nodiscard]] int put_by_id(unsigned buffer_id) noexcept {
+        if (buffer_id >= count_) return -err::einval;
+        if (heads_ != nullptr) heads_[buffer_id] = 0;
+        buf_ring_add(br_, memory_.data() + static_cast<std::size_t>(buffer_id) * buffer_size_,
+                     buffer_size_, static_cast<unsigned short>(buffer_id), mask_, 0);
         buf_ring_advance(br_, 1);
         return 0;
     }

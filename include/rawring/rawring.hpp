@@ -16,4 +16,5 @@
 #include "rawring/register.hpp"
 #include "rawring/ring.hpp"
 #include "rawring/sys.hpp"
+#include "rawring/zig_queue.hpp"
 #endif

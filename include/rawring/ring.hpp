@@ -12,6 +12,7 @@
 #include "rawring/abi.hpp"
 #include "rawring/errno.hpp"
 #include "rawring/sys.hpp"
+#include "rawring/zig_queue.hpp"
 
 namespace rawring {
 
@@ -65,7 +66,7 @@ inline const abi::io_uring_cqe32& big_cqe(const abi::io_uring_cqe& cqe) noexcept
 /// in the ring, and SQEs already published stay published (the next submit passes them again).
 ///
 /// Threading: like liburing, one thread submits and one thread reaps (they may be the same).
-class ring {
+class ring : public zig_queue<ring> {
 public:
     ring() noexcept { reset_idle_(); }
     ~ring() { (void)exit(); }
