@@ -5,10 +5,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -66,6 +68,49 @@ inline bool open_ring(rawring::ring& r, const config& c, unsigned entries) {
     }
     return true;
 }
+
+/// Whether this kernel's io_uring_setup takes `flags`, asked with a throwaway one-entry ring
+/// set up by the raw syscall (so no fallback of rawring's gets in the way): 0, or the kernel's
+/// -errno (-EINVAL for a flag it does not know).
+inline int setup_accepts(std::uint32_t flags) {
+    rawring::abi::io_uring_params p{};
+    p.flags = flags;
+    const int fd = rawring::sys::setup(1, &p);
+    if (fd < 0) return fd;
+    (void)rawring::sys::close(fd);
+    return 0;
+}
+
+/// A watchdog for a wait that has no timeout of its own: SIGALRM after `seconds`, with a
+/// handler installed without SA_RESTART, so a blocked io_uring_enter returns -EINTR (rawring
+/// hands -EINTR back, never retries it) and the case fails instead of hanging the suite.
+/// `fired()` says whether it went off.
+class wait_watchdog {
+  public:
+    explicit wait_watchdog(unsigned seconds) {
+        fired_flag() = 0;
+        struct sigaction sa {};
+        sa.sa_handler = [](int) { fired_flag() = 1; };
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = 0;
+        ::sigaction(SIGALRM, &sa, &old_);
+        ::alarm(seconds);
+    }
+    ~wait_watchdog() {
+        ::alarm(0);
+        ::sigaction(SIGALRM, &old_, nullptr);
+    }
+    wait_watchdog(const wait_watchdog&) = delete;
+    wait_watchdog& operator=(const wait_watchdog&) = delete;
+    [[nodiscard]] static bool fired() { return fired_flag() != 0; }
+
+  private:
+    static volatile std::sig_atomic_t& fired_flag() {
+        static volatile std::sig_atomic_t flag = 0;
+        return flag;
+    }
+    struct sigaction old_ {};
+};
 
 inline bool io_uring_available() {
     static const bool available = [] {
@@ -234,6 +279,23 @@ inline void check_sqe(const io_uring_sqe& got, const io_uring_sqe& want) {
     CHECK(got.addr3 == want.addr3);
     CHECK(got.pad2 == want.pad2);
     CHECK(std::memcmp(&got, &want, sizeof(want)) == 0);  // and nothing else differs
+}
+
+/// Submits the `n` SQEs just queued and checks submit's count: exactly `n`, or on an SQPOLL ring
+/// at least `n`, since there submit counts every SQE the poller has not consumed yet and the
+/// poller may post an earlier SQE's CQE before it moves the SQ head past it.
+inline void submit_queued(rawring::ring& r, int n) {
+    const int ret = r.submit();
+    if ((r.flags() & rawring::abi::IORING_SETUP_SQPOLL) != 0) {
+        REQUIRE(ret >= n);
+    } else {
+        REQUIRE(ret == n);
+    }
+}
+
+/// The same check on the count a submit-and-wait call returned for `n` new SQEs.
+inline bool submitted(const rawring::ring& r, int ret, int n) {
+    return (r.flags() & rawring::abi::IORING_SETUP_SQPOLL) != 0 ? ret >= n : ret == n;
 }
 
 /// Gets an SQE and preps a NOP carrying `data`. On an SQPOLL ring the poller may post CQEs
