@@ -5,6 +5,11 @@
 A doctest executable contributes its own case counts (from its summary line); any other Meson
 test counts as one case. A doctest binary that died before its summary counts as one failed case.
 Cases that printed a 'SKIP:' message are reported on a line of their own before the total.
+
+A results file of tools/kernel-test (one JSON object with "kernel_test": true: the suite on
+another kernel in QEMU) adds its case counts the same way: a case that passed while saying SKIP
+counts as passed and is listed, a failed or hung one as failed; a run that could not start or did
+not finish counts as one failed case more.
 """
 import json
 import re
@@ -14,16 +19,42 @@ SUMMARY = re.compile(r"\[doctest\] test cases:\s*(\d+)\s*\|\s*(\d+) passed\s*\|\
 CASE = re.compile(r"^TEST CASE:\s+(.*)$", re.M)
 
 
+def kernel_test(path, text):
+    """(passed, failed, skip case names) of a tools/kernel-test results file, or None if not one."""
+    try:
+        r = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(r, dict) or not r.get("kernel_test"):
+        return None
+    kernel = r.get("kernel") or "another kernel"
+    cases = r.get("cases", [])
+    passed = sum(1 for c in cases if c.get("status") in ("pass", "skip"))
+    failed = sum(1 for c in cases if c.get("status") == "fail")
+    if (not r.get("ok") and failed == 0) or not r.get("finished", True):
+        print(f"ci: {path}: {r.get('error') or 'the kernel run did not finish'}")
+        failed += 1
+    skips = [f"{kernel}: {c.get('exe')}: {c.get('name')}" for c in cases if c.get("status") == "skip"]
+    return passed, failed, skips
+
+
 def main(paths):
     passed = failed = skipped_tests = 0
     skip_cases = []
     for path in paths:
         try:
-            lines = open(path, encoding="utf-8").read().splitlines()
+            text = open(path, encoding="utf-8").read()
         except OSError as e:
             print(f"ci: cannot read {path}: {e}")
             failed += 1
             continue
+        kt = kernel_test(path, text)
+        if kt is not None:
+            passed += kt[0]
+            failed += kt[1]
+            skip_cases += kt[2]
+            continue
+        lines = text.splitlines()
         for line in lines:
             if not line.strip():
                 continue
