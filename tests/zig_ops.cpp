@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Ports of Zig's IoUring.zig tests of files, timeouts, provided buffers and waitid ("zig: <name>").
-// Each Zig test queues an op with `ring.<op>(user_data, ...)`; rawring has no such methods, so the
-// ports do get_sqe + prep_* + sqe_set_data64. Each runs on a default ring and on a
+// Each Zig test queues an op with `ring.<op>(user_data, ...)`; these ports spell that out as
+// get_sqe + prep_* + sqe_set_data64, which is what rawring's own twins of those calls
+// (zig_queue.hpp: `r.nop(ud)`, `r.read(ud, ...)`) do; tests/zig_queue.cpp ports some with them.
+// Each runs on a default ring and on a
 // SINGLE_ISSUER|DEFER_TASKRUN ring. Where rawring deliberately differs from Zig the port asserts
 // rawring's behaviour and says so. The socket tests are in zig_net.cpp.
 #include <sys/stat.h>

@@ -243,9 +243,9 @@ inline void prep_fadvise(abi::io_uring_sqe* sqe, int fd, std::uint64_t offset, s
     sqe->fadvise_advice = static_cast<std::uint32_t>(advice);
 }
 
-/// IORING_OP_FADVISE with a 64-bit length, carried in sqe.addr (sqe.len stays 0); kernels
-/// that predate 64-bit lengths (6.11~) read only sqe.len and so advise the whole file.
-/// Since Linux 5.6. liburing: `io_uring_prep_fadvise64()`.
+/// IORING_OP_FADVISE with a 64-bit length, carried in sqe.addr (sqe.len stays 0). Kernels that
+/// predate 64-bit lengths (6.11~) refuse a nonzero sqe.addr: the CQE's res is -EINVAL (seen on
+/// 6.1); use prep_fadvise there. Since Linux 5.6. liburing: `io_uring_prep_fadvise64()`.
 inline void prep_fadvise64(abi::io_uring_sqe* sqe, int fd, std::uint64_t offset,
                            std::int64_t len, int advice) noexcept {
     prep_rw(abi::IORING_OP_FADVISE, sqe, fd, nullptr, 0, offset);
@@ -261,8 +261,9 @@ inline void prep_madvise(abi::io_uring_sqe* sqe, void* addr, std::uint32_t lengt
     sqe->fadvise_advice = static_cast<std::uint32_t>(advice);
 }
 
-/// IORING_OP_MADVISE with a 64-bit length, carried in sqe.off (sqe.len stays 0; see
-/// prep_fadvise64 for older kernels). Since Linux 5.6. liburing: `io_uring_prep_madvise64()`.
+/// IORING_OP_MADVISE with a 64-bit length, carried in sqe.off (sqe.len stays 0). Kernels that
+/// predate 64-bit lengths refuse a nonzero sqe.off with -EINVAL (seen on 6.1); use
+/// prep_madvise there. Since Linux 5.6. liburing: `io_uring_prep_madvise64()`.
 inline void prep_madvise64(abi::io_uring_sqe* sqe, void* addr, std::int64_t length,
                            int advice) noexcept {
     prep_rw(abi::IORING_OP_MADVISE, sqe, -1, addr, 0, static_cast<std::uint64_t>(length));
