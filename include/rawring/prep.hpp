@@ -11,7 +11,6 @@
 
 #include "rawring/abi.hpp"
 #include "rawring/errno.hpp"
-#include "rawring/ring.hpp"
 
 // libc's (and linux/*.h's) types, declared but not defined: a helper only passes their address
 // to the kernel, so rawring's headers need none of <sys/uio.h>, <sys/socket.h>, <sys/stat.h>,
@@ -108,7 +107,7 @@ inline void prep_nop(abi::io_uring_sqe* sqe) noexcept {
 }
 
 /// IORING_OP_NOP128: a NOP in a 128-byte SQE; needs an SQE128 ring (get the SQE with
-/// rawring::get_sqe128). Since Linux 6.19. liburing: `io_uring_prep_nop128()`.
+/// rawring::get_sqe128, ring.hpp). Since Linux 6.19. liburing: `io_uring_prep_nop128()`.
 inline void prep_nop128(abi::io_uring_sqe* sqe) noexcept {
     prep_rw(abi::IORING_OP_NOP128, sqe, -1, nullptr, 0, 0);
 }
@@ -1029,19 +1028,6 @@ inline void prep_cmd_discard(abi::io_uring_sqe* sqe, int fd, std::uint64_t offse
 /// Newest kernels (after 7.0~). liburing: `io_uring_prep_cmd_zone_reset_all()`.
 inline void prep_cmd_zone_reset_all(abi::io_uring_sqe* sqe, int fd) noexcept {
     prep_uring_cmd(sqe, static_cast<int>(abi::BLOCK_URING_CMD_ZONE_RESET_ALL), fd);
-}
-
-// =================================================================================================
-// 128-byte SQEs
-// =================================================================================================
-
-/// An SQE with room for a 128-byte entry (NOP128, URING_CMD128): on an IORING_SETUP_SQE128 ring
-/// the next SQE (all 128 bytes zeroed), else nullptr, as also when the SQ is full. (liburing
-/// also serves SQE_MIXED rings by taking two slots; ring::init refuses SQE_MIXED, so rawring
-/// never sees one.) liburing: `io_uring_get_sqe128()`.
-[[nodiscard]] inline abi::io_uring_sqe* get_sqe128(ring& r) noexcept {
-    if ((r.flags() & abi::IORING_SETUP_SQE128) == 0) return nullptr;
-    return r.get_sqe();
 }
 
 // =================================================================================================

@@ -521,6 +521,18 @@ private:
     std::uint32_t idle_[3] = {};      // stand-in shared words while closed
 };
 
+// ---- 128-byte SQEs -----------------------------------------------------------------------------
+
+/// An SQE with room for a 128-byte entry (NOP128, URING_CMD128): on an IORING_SETUP_SQE128 ring
+/// the next SQE (all 128 bytes zeroed), else nullptr, as also when the SQ is full. (liburing
+/// also serves SQE_MIXED rings by taking two slots; ring::init refuses SQE_MIXED, so rawring
+/// never sees one.) liburing: `io_uring_get_sqe128()`.
+[[nodiscard]] inline abi::io_uring_sqe* get_sqe128(ring& r) noexcept {
+    if ((r.flags() & abi::IORING_SETUP_SQE128) == 0) return nullptr;
+    return r.get_sqe();
+}
+
+
 // ---- copy_cqes internals ------------------------------------------------------------------------
 
 template <class Out>

@@ -10,13 +10,7 @@
 #include <span>
 
 #include "rawring/abi.hpp"
-
-// libc's types, declared but not defined, as in prep.hpp: the calls only pass their address on.
-struct iovec;
-struct msghdr;
-struct sockaddr;
-struct statx;
-struct epoll_event;
+#include "rawring/prep.hpp"
 
 namespace rawring {
 
@@ -29,17 +23,6 @@ struct buffer_selection {
 };
 
 namespace detail {
-
-/// An SQE pointer that names the ring type. ring.hpp includes this header before class ring
-/// exists and prep.hpp includes ring.hpp, so the prep helpers are not declared yet where
-/// zig_queue is defined: passing this handle makes each prep_* call depend on `Ring`, and the
-/// call is looked up (by argument-dependent lookup in namespace rawring, Ring's namespace) where
-/// it is instantiated, by which time prep.hpp has been read. It converts to the plain pointer.
-template <class Ring>
-struct queued_sqe {
-    abi::io_uring_sqe* sqe;
-    operator abi::io_uring_sqe*() const noexcept { return sqe; }
-};
 
 /// A span's length for a length field of type T: the SQE's fields are 32-bit (optlen an int),
 /// so a longer span is clamped to the largest value (the operation then does a short transfer)
@@ -67,8 +50,7 @@ concept iovec_like = requires(T v) {
 /// overloads. The returned SQE can be changed further (flags, links) before submit().
 ///
 /// class ring inherits this (an empty base: it adds no storage), so `r.nop(1)` works on any
-/// ring. The calls use prep.hpp's helpers: include <rawring/prep.hpp> or <rawring/rawring.hpp>
-/// where they are called. Taken from Zig's lib/std/os/linux/IoUring.zig (master @000761df;
+/// ring (ring.hpp includes this header, and this header the prep helpers it calls). Taken from Zig's lib/std/os/linux/IoUring.zig (master @000761df;
 /// 0.15.x has the same calls), all 51 of its queueing calls.
 template <class Ring>
 class zig_queue {
@@ -687,17 +669,13 @@ public:
     }
 
 private:
-    /// The next SQE of the ring (null when the SQ is full), as a handle whose prep_* calls are
-    /// resolved at instantiation (see detail::queued_sqe).
-    [[nodiscard]] detail::queued_sqe<Ring> next_() noexcept {
-        static_assert(requires(detail::queued_sqe<Ring> s) { prep_nop(s); },
-                      "rawring's Zig queueing calls need the prep helpers: include "
-                      "<rawring/prep.hpp> (or <rawring/rawring.hpp>)");
-        return {static_cast<Ring&>(*this).get_sqe()};
+    /// The next SQE of the ring (null when the SQ is full).
+    [[nodiscard]] abi::io_uring_sqe* next_() noexcept {
+        return static_cast<Ring&>(*this).get_sqe();
     }
 
     /// Sets the user_data (after the prep helper, which leaves it alone) and returns the SQE.
-    static abi::io_uring_sqe* done_(detail::queued_sqe<Ring> sqe, std::uint64_t user_data) noexcept {
+    static abi::io_uring_sqe* done_(abi::io_uring_sqe* sqe, std::uint64_t user_data) noexcept {
         sqe_set_data64(sqe, user_data);
         return sqe;
     }
