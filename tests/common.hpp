@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -222,6 +223,11 @@ struct temp_dir {
         return ::fstatat(fd, name, st, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : -errno;
     }
 };
+
+/// Milliseconds of the steady clock since `t0`.
+inline double ms_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
 
 /// A relative kernel timespec of `n` milliseconds.
 inline rawring::abi::kernel_timespec ms(long n) {

@@ -119,10 +119,6 @@ void await_ready(rawring::ring& r, unsigned n) {
     REQUIRE(r.cq_ready() >= n);
 }
 
-double ms_since(std::chrono::steady_clock::time_point t) {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
-}
-
 constexpr config wait_configs[] = {
     {"default", 0},
     {"SINGLE_ISSUER|DEFER_TASKRUN",

@@ -29,10 +29,6 @@ long futex_syscall(std::uint32_t* word, int op, std::uint32_t val, const timespe
     return ::syscall(SYS_futex, word, op, val, ts, nullptr, 0);
 }
 
-double ms_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
-
 abi::kernel_timespec monotonic_now_plus(long add_ms) {
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
