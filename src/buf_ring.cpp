@@ -44,20 +44,20 @@ std::size_t ring_bytes(unsigned nentries) noexcept {
 
 } // namespace
 
-int register_buf_ring(ring& r, abi::io_uring_buf_reg* reg, unsigned flags) noexcept {
+int register_buf_ring(ring_state& r, abi::io_uring_buf_reg* reg, unsigned flags) noexcept {
     if (reg == nullptr) return -err::efault;
     if (flags != 0 || !buf_ring_entries_valid(reg->ring_entries)) return -err::einval;
     return r.register_op(abi::IORING_REGISTER_PBUF_RING, reg, 1);
 }
 
-int unregister_buf_ring(ring& r, int bgid) noexcept {
+int unregister_buf_ring(ring_state& r, int bgid) noexcept {
     if (!bgid_valid(bgid)) return -err::einval;
     abi::io_uring_buf_reg reg{};
     reg.bgid = static_cast<std::uint16_t>(bgid);
     return r.register_op(abi::IORING_UNREGISTER_PBUF_RING, &reg, 1);
 }
 
-abi::io_uring_buf_ring* setup_buf_ring(ring& r, unsigned nentries, int bgid, unsigned flags,
+abi::io_uring_buf_ring* setup_buf_ring(ring_state& r, unsigned nentries, int bgid, unsigned flags,
                                        int* err) noexcept {
     int ret = 0;
     int ignored = 0;
@@ -106,14 +106,14 @@ abi::io_uring_buf_ring* setup_buf_ring(ring& r, unsigned nentries, int bgid, uns
     return br;
 }
 
-int free_buf_ring(ring& r, abi::io_uring_buf_ring* br, unsigned nentries, int bgid) noexcept {
+int free_buf_ring(ring_state& r, abi::io_uring_buf_ring* br, unsigned nentries, int bgid) noexcept {
     if (br == nullptr || !buf_ring_entries_valid(nentries) || !bgid_valid(bgid)) return -err::einval;
     const int ret = unregister_buf_ring(r, bgid);
     if (ret < 0) return ret;
     return sys::munmap(br, ring_bytes(nentries));
 }
 
-int buf_ring_head(ring& r, int buf_group, std::uint16_t* head) noexcept {
+int buf_ring_head(ring_state& r, int buf_group, std::uint16_t* head) noexcept {
     if (!bgid_valid(buf_group) || head == nullptr) return -err::einval;
     abi::io_uring_buf_status status{};
     status.buf_group = static_cast<std::uint32_t>(buf_group);
@@ -149,7 +149,7 @@ buffer_group& buffer_group::operator=(buffer_group&& other) noexcept {
     return *this;
 }
 
-int buffer_group::init(ring& r, std::uint16_t group_id, std::span<std::byte> memory,
+int buffer_group::init(ring_state& r, std::uint16_t group_id, std::span<std::byte> memory,
                        unsigned buffer_size, std::uint16_t count, unsigned flags) noexcept {
     if (br_ != nullptr) return -err::ebusy;
     if (count == 0 || count > buf_ring_max_entries || buffer_size == 0 || memory.data() == nullptr ||

@@ -6,7 +6,7 @@
 
 namespace rawring {
 
-probe get_probe(ring& r) noexcept {
+probe get_probe(ring_state& r) noexcept {
     probe p;
     // The kernel reads the header and ops as one buffer and wants it zeroed; hdr_ and ops_ are
     // adjacent in probe (checked below), so pass the header's address and the ops count.

@@ -53,49 +53,60 @@ ring& ring::operator=(ring&& other) noexcept {
     if (this == &other) return *this;
     exit();
     if (!other.is_open()) return *this;  // a closed ring: stay idle, pointing at our own words
-    sq_ = other.sq_;
-    cq_ = other.cq_;
-    ring_fd_ = other.ring_fd_;
-    enter_fd_ = other.enter_fd_;
-    enter_flags_ = other.enter_flags_;
-    ring_fd_owner_ = other.ring_fd_owner_;
-    wait_clock_ = other.wait_clock_;
-    setup_flags_ = other.setup_flags_;
-    features_ = other.features_;
-    ring_ptr_ = other.ring_ptr_;
-    ring_size_ = other.ring_size_;
-    cq_ptr_ = other.cq_ptr_;
-    cq_size_ = other.cq_size_;
-    sqes_ptr_ = other.sqes_ptr_;
-    sqes_size_ = other.sqes_size_;
-    other.ring_fd_ = -1;  // ownership moved: reset without unmapping or closing
-    other.ring_ptr_ = other.cq_ptr_ = other.sqes_ptr_ = nullptr;
+    // An open ring's pointers all lead into its mappings (cq.kflags is nullptr where the kernel
+    // maps no CQ flags word), so the plain copy leaves no pointer into `other`.
+    static_cast<ring_state&>(*this) = static_cast<const ring_state&>(other);
+    other.ring_state::reset();  // ownership moved: reset without unmapping or closing
     other.reset_idle_();
     return *this;
 }
 
+void ring_state::reset() noexcept {
+    *this = ring_state{};
+    ring_fd = enter_ring_fd = -1;
+    wait_clock = clock_monotonic;
+}
+
 void ring::reset_idle_() noexcept {
-    // Only a closed ring points into itself, and a move never copies a closed ring's pointers:
-    // an open ring's pointers all lead into its mappings (cq_.kflags is nullptr where the
-    // kernel maps no CQ flags word), so no pointer into one object survives a move to another.
+    // Only a closed ring points into itself, and a move never copies a closed ring's pointers.
+    ring_state::reset();
     idle_[0] = idle_[1] = idle_[2] = 0;
-    sq_ = sq_ring{&idle_[0], &idle_[0], &idle_[1], &idle_[1], nullptr, nullptr, 0, 0, 0, 0, 0};
-    cq_ = cq_ring{&idle_[2], &idle_[2], nullptr, &idle_[2], nullptr, 0, 0, 0};
-    ring_fd_ = enter_fd_ = -1;
-    ring_fd_owner_ = 0;
-    wait_clock_ = clock_monotonic;
-    enter_flags_ = setup_flags_ = features_ = 0;
-    ring_ptr_ = cq_ptr_ = sqes_ptr_ = nullptr;
-    ring_size_ = cq_size_ = sqes_size_ = 0;
+    ring_state::sq.khead = ring_state::sq.ktail = &idle_[0];
+    ring_state::sq.kflags = ring_state::sq.kdropped = &idle_[1];
+    ring_state::cq.khead = ring_state::cq.ktail = ring_state::cq.koverflow = &idle_[2];
 }
 
 int ring::init(unsigned entries, std::uint32_t flags) noexcept {
+    const int ret = ring_state::init(entries, flags);
+    if (!is_open()) reset_idle_();
+    return ret;
+}
+
+int ring::init(unsigned entries, abi::io_uring_params& p, sq_array mode) noexcept {
+    const int ret = ring_state::init(entries, p, mode);
+    if (!is_open()) reset_idle_();
+    return ret;
+}
+
+int ring::exit() noexcept {
+    const int ret = ring_state::exit();
+    reset_idle_();
+    return ret;
+}
+
+int ring::resize_rings(abi::io_uring_params& p) noexcept {
+    const int ret = ring_state::resize_rings(p);
+    if (!is_open()) reset_idle_();
+    return ret;
+}
+
+int ring_state::init(unsigned entries, std::uint32_t flags) noexcept {
     abi::io_uring_params p{};
     p.flags = flags;
     return init(entries, p, sq_array::automatic);
 }
 
-int ring::init(unsigned entries, abi::io_uring_params& p, sq_array mode) noexcept {
+int ring_state::init(unsigned entries, abi::io_uring_params& p, sq_array mode) noexcept {
     if (is_open()) return -err::ebusy;
     if (entries == 0) return -err::einval;  // the kernel says the same; save the syscall
     if ((p.flags & unsupported_setup_flags) != 0) return -err::eopnotsupp;
@@ -111,18 +122,18 @@ int ring::init(unsigned entries, abi::io_uring_params& p, sq_array mode) noexcep
     return setup_(entries, p);
 }
 
-int ring::setup_(unsigned entries, abi::io_uring_params& p) noexcept {
+int ring_state::setup_(unsigned entries, abi::io_uring_params& p) noexcept {
     const int fd = sys::setup(entries, &p);
     if (fd < 0) return fd;
-    ring_fd_ = enter_fd_ = fd;
-    setup_flags_ = p.flags;
-    features_ = p.features;
+    ring_fd = enter_ring_fd = fd;
+    flags = p.flags;
+    features = p.features;
     const int ret = map_(p);
     if (ret < 0) exit();
     return ret;
 }
 
-int ring::map_(const abi::io_uring_params& p) noexcept {
+int ring_state::map_(const abi::io_uring_params& p) noexcept {
     const std::uint32_t sqe_shift = (p.flags & abi::IORING_SETUP_SQE128) != 0 ? 1 : 0;
     const std::uint32_t cqe_shift = (p.flags & abi::IORING_SETUP_CQE32) != 0 ? 1 : 0;
     const bool has_array = (p.flags & abi::IORING_SETUP_NO_SQARRAY) == 0;
@@ -133,64 +144,73 @@ int ring::map_(const abi::io_uring_params& p) noexcept {
     const bool single = (p.features & abi::IORING_FEAT_SINGLE_MMAP) != 0;
     if (single && cq_size > sq_size) sq_size = cq_size;
 
+    // Each mapping is recorded as soon as it exists, so that exit() unmaps exactly those.
     int error = 0;
-    ring_ptr_ = sys::mmap_ring(ring_fd_, sq_size, abi::IORING_OFF_SQ_RING, &error);
-    if (ring_ptr_ == nullptr) return error;
-    ring_size_ = sq_size;
-    void* cq_base = ring_ptr_;
+    void* const ring_base = sys::mmap_ring(ring_fd, sq_size, abi::IORING_OFF_SQ_RING, &error);
+    if (ring_base == nullptr) return error;
+    sq.ring_ptr = cq.ring_ptr = ring_base;
+    sq.ring_sz = cq.ring_sz = sq_size;
     if (!single) {
-        cq_ptr_ = sys::mmap_ring(ring_fd_, cq_size, abi::IORING_OFF_CQ_RING, &error);
-        if (cq_ptr_ == nullptr) return error;
-        cq_size_ = cq_size;
-        cq_base = cq_ptr_;
+        cq.ring_ptr = nullptr;  // not ours to unmap until the CQ's own mapping exists
+        void* const cq_base = sys::mmap_ring(ring_fd, cq_size, abi::IORING_OFF_CQ_RING, &error);
+        if (cq_base == nullptr) return error;
+        cq.ring_ptr = cq_base;
+        cq.ring_sz = cq_size;
     }
-    sqes_size_ = std::size_t{p.sq_entries} * (sizeof(abi::io_uring_sqe) << sqe_shift);
-    sqes_ptr_ = sys::mmap_ring(ring_fd_, sqes_size_, abi::IORING_OFF_SQES, &error);
-    if (sqes_ptr_ == nullptr) return error;
+    void* const cq_base = cq.ring_ptr;
+    sq.shift = sqe_shift;
+    sq.ring_entries = p.sq_entries;
+    void* const sqes = sys::mmap_ring(ring_fd, sqes_bytes_(), abi::IORING_OFF_SQES, &error);
+    if (sqes == nullptr) return error;
+    sq.sqes = static_cast<abi::io_uring_sqe*>(sqes);
 
-    sq_.khead = at<std::uint32_t>(ring_ptr_, p.sq_off.head);
-    sq_.ktail = at<std::uint32_t>(ring_ptr_, p.sq_off.tail);
-    sq_.kflags = at<std::uint32_t>(ring_ptr_, p.sq_off.flags);
-    sq_.kdropped = at<std::uint32_t>(ring_ptr_, p.sq_off.dropped);
-    sq_.array = has_array ? at<std::uint32_t>(ring_ptr_, p.sq_off.array) : nullptr;
-    sq_.sqes = static_cast<abi::io_uring_sqe*>(sqes_ptr_);
-    sq_.mask = *at<std::uint32_t>(ring_ptr_, p.sq_off.ring_mask);
-    sq_.entries = *at<std::uint32_t>(ring_ptr_, p.sq_off.ring_entries);
-    sq_.sqe_head = sq_.sqe_tail = *sq_.ktail;
-    sq_.shift = sqe_shift;
+    sq.khead = at<std::uint32_t>(ring_base, p.sq_off.head);
+    sq.ktail = at<std::uint32_t>(ring_base, p.sq_off.tail);
+    sq.kflags = at<std::uint32_t>(ring_base, p.sq_off.flags);
+    sq.kdropped = at<std::uint32_t>(ring_base, p.sq_off.dropped);
+    sq.array = has_array ? at<std::uint32_t>(ring_base, p.sq_off.array) : nullptr;
+    sq.kring_mask = at<std::uint32_t>(ring_base, p.sq_off.ring_mask);
+    sq.kring_entries = at<std::uint32_t>(ring_base, p.sq_off.ring_entries);
+    sq.ring_mask = *sq.kring_mask;
+    sq.ring_entries = *sq.kring_entries;
+    sq.sqe_head = sq.sqe_tail = *sq.ktail;
+    sq.shift = sqe_shift;
 
-    cq_.khead = at<std::uint32_t>(cq_base, p.cq_off.head);
-    cq_.ktail = at<std::uint32_t>(cq_base, p.cq_off.tail);
-    cq_.kflags = p.cq_off.flags != 0 ? at<std::uint32_t>(cq_base, p.cq_off.flags) : nullptr;
-    cq_.koverflow = at<std::uint32_t>(cq_base, p.cq_off.overflow);
-    cq_.cqes = at<abi::io_uring_cqe>(cq_base, p.cq_off.cqes);
-    cq_.mask = *at<std::uint32_t>(cq_base, p.cq_off.ring_mask);
-    cq_.entries = *at<std::uint32_t>(cq_base, p.cq_off.ring_entries);
-    cq_.shift = cqe_shift;
+    cq.khead = at<std::uint32_t>(cq_base, p.cq_off.head);
+    cq.ktail = at<std::uint32_t>(cq_base, p.cq_off.tail);
+    cq.kflags = p.cq_off.flags != 0 ? at<std::uint32_t>(cq_base, p.cq_off.flags) : nullptr;
+    cq.koverflow = at<std::uint32_t>(cq_base, p.cq_off.overflow);
+    cq.cqes = at<abi::io_uring_cqe>(cq_base, p.cq_off.cqes);
+    cq.kring_mask = at<std::uint32_t>(cq_base, p.cq_off.ring_mask);
+    cq.kring_entries = at<std::uint32_t>(cq_base, p.cq_off.ring_entries);
+    cq.ring_mask = *cq.kring_mask;
+    cq.ring_entries = *cq.kring_entries;
+    cq.shift = cqe_shift;
 
     // What the kernel promised in p must be what it mapped.
-    if (sq_.entries != p.sq_entries || sq_.mask != p.sq_entries - 1 ||
-        cq_.entries != p.cq_entries || cq_.mask != p.cq_entries - 1)
+    if (sq.ring_entries != p.sq_entries || sq.ring_mask != p.sq_entries - 1 ||
+        cq.ring_entries != p.cq_entries || cq.ring_mask != p.cq_entries - 1)
         return -err::einval;
 
     // The array maps ring slot i to SQE i once and for all, so flush_sq never writes it.
-    if (sq_.array != nullptr)
-        for (std::uint32_t i = 0; i < sq_.entries; ++i) sq_.array[i] = i;
+    if (sq.array != nullptr)
+        for (std::uint32_t i = 0; i < sq.ring_entries; ++i) sq.array[i] = i;
     return 0;
 }
 
-void ring::unmap_() noexcept {
-    if (sqes_ptr_ != nullptr) (void)sys::munmap(sqes_ptr_, sqes_size_);
-    if (cq_ptr_ != nullptr) (void)sys::munmap(cq_ptr_, cq_size_);
-    if (ring_ptr_ != nullptr) (void)sys::munmap(ring_ptr_, ring_size_);
+void ring_state::unmap_() const noexcept {
+    if ((int_flags & int_flag_app_mem) != 0) return;  // the caller's memory: not ours to unmap
+    if (sq.sqes != nullptr) (void)sys::munmap(sq.sqes, sqes_bytes_());
+    if (cq.ring_ptr != nullptr && cq.ring_ptr != sq.ring_ptr) (void)sys::munmap(cq.ring_ptr, cq.ring_sz);
+    if (sq.ring_ptr != nullptr) (void)sys::munmap(sq.ring_ptr, sq.ring_sz);
 }
 
-int ring::exit() noexcept {
+int ring_state::exit() noexcept {
     if (!is_open()) return 0;
     int ret = 0;
     // A registered ring fd holds its own reference to the ring: drop it or the ring outlives
     // us. Only the registering thread's table has it; elsewhere the index means nothing of ours.
-    if ((enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) != 0 && ring_fd_ours_()) {
+    if ((int_flags & int_flag_reg_ring) != 0 && ring_fd_ours_()) {
         for (int i = 0; i < unregister_tries; ++i) {
             ret = unregister_ring_fd_();
             if (ret >= 0 || !transient(ret)) break;
@@ -198,44 +218,44 @@ int ring::exit() noexcept {
         if (ret > 0) ret = 0;
     }
     unmap_();
-    if (ring_fd_ >= 0) (void)sys::close(ring_fd_);  // -1 after close_ring_fd
-    reset_idle_();
+    if (ring_fd >= 0) (void)sys::close(ring_fd);  // -1 after close_ring_fd
+    reset();
     return ret;
 }
 
-int ring::submit_and_wait_timeout(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,
+int ring_state::submit_and_wait_timeout(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,
                                   const abi::kernel_timespec* ts, const void* sigmask) noexcept {
     *cqe_ptr = nullptr;
     if (!is_open()) return -err::ebadf;
-    if ((features_ & abi::IORING_FEAT_EXT_ARG) == 0) return -err::eopnotsupp;
+    if ((features & abi::IORING_FEAT_EXT_ARG) == 0) return -err::eopnotsupp;
     return timed_wait_(cqe_ptr, flush_sq(), wait_nr, ts, sigmask);
 }
 
-int ring::wait_cqe_timeout(abi::io_uring_cqe** cqe_ptr, const abi::kernel_timespec* ts) noexcept {
+int ring_state::wait_cqe_timeout(abi::io_uring_cqe** cqe_ptr, const abi::kernel_timespec* ts) noexcept {
     if (ts == nullptr) return wait_cqe(cqe_ptr);
     unsigned avail;
     if ((*cqe_ptr = peek_(&avail)) != nullptr) return 0;
     if (!is_open()) return -err::ebadf;
-    if ((features_ & abi::IORING_FEAT_EXT_ARG) == 0) return -err::eopnotsupp;
+    if ((features & abi::IORING_FEAT_EXT_ARG) == 0) return -err::eopnotsupp;
     return timed_wait_(cqe_ptr, 0, 1, ts, nullptr);
 }
 
-int ring::timed_wait_(abi::io_uring_cqe** cqe_ptr, unsigned to_submit, unsigned wait_nr,
+int ring_state::timed_wait_(abi::io_uring_cqe** cqe_ptr, unsigned to_submit, unsigned wait_nr,
                       const abi::kernel_timespec* ts, const void* sigmask) noexcept {
     // Where the wait started, on the clock the kernel times it with: a re-wait gets only what
     // is left. Read before the first enter, since that enter may already be the whole wait.
     abi::kernel_timespec start{};
-    const bool clocked = ts != nullptr && sys::clock_gettime(wait_clock_, &start) == 0;
+    const bool clocked = ts != nullptr && sys::clock_gettime(wait_clock, &start) == 0;
     abi::kernel_timespec left = ts != nullptr ? *ts : abi::kernel_timespec{};
     abi::io_uring_getevents_arg arg{};
     arg.sigmask = reinterpret_cast<std::uintptr_t>(sigmask);
     arg.sigmask_sz = static_cast<std::uint32_t>(sys::sigset_size);
     arg.ts = ts != nullptr ? reinterpret_cast<std::uintptr_t>(&left) : 0;
-    unsigned flags = abi::IORING_ENTER_GETEVENTS | abi::IORING_ENTER_EXT_ARG | enter_flags_;
+    unsigned flags = abi::IORING_ENTER_GETEVENTS | abi::IORING_ENTER_EXT_ARG | enter_flags();
     (void)sq_needs_enter_(to_submit, flags);  // for the SQ_WAKEUP flag only; we enter anyway
     int submitted = 0;
     for (;;) {
-        const int ret = sys::enter2(enter_fd_, to_submit, wait_nr, flags, &arg, sizeof(arg));
+        const int ret = sys::enter2(enter_ring_fd, to_submit, wait_nr, flags, &arg, sizeof(arg));
         unsigned avail;
         *cqe_ptr = peek_(&avail);
         if (ret < 0) return submitted > 0 ? submitted : ret;
@@ -254,7 +274,7 @@ int ring::timed_wait_(abi::io_uring_cqe** cqe_ptr, unsigned to_submit, unsigned 
         // again, for what is left of the timeout.
         if (ts == nullptr) continue;
         abi::kernel_timespec now{};
-        if (!clocked || sys::clock_gettime(wait_clock_, &now) != 0)
+        if (!clocked || sys::clock_gettime(wait_clock, &now) != 0)
             return submitted > 0 ? submitted : -err::etime;
         const std::int64_t remaining =
             ns_between(*ts, abi::kernel_timespec{}) - ns_between(now, start);
@@ -264,73 +284,73 @@ int ring::timed_wait_(abi::io_uring_cqe** cqe_ptr, unsigned to_submit, unsigned 
     }
 }
 
-int ring::register_op(unsigned opcode, const void* arg, unsigned nr_args) noexcept {
-    if ((enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) != 0 &&
-        (features_ & abi::IORING_FEAT_REG_REG_RING) != 0 && ring_fd_ours_())
-        return sys::register_(enter_fd_, opcode | abi::IORING_REGISTER_USE_REGISTERED_RING, arg,
+int ring_state::register_op(unsigned opcode, const void* arg, unsigned nr_args) noexcept {
+    if ((int_flags & int_flag_reg_ring) != 0 &&
+        (features & abi::IORING_FEAT_REG_REG_RING) != 0 && ring_fd_ours_())
+        return sys::register_(enter_ring_fd, opcode | abi::IORING_REGISTER_USE_REGISTERED_RING, arg,
                               nr_args);
-    if (ring_fd_ < 0) return -err::ebadf;  // fd -1 would reach the kernel's ring-less register path
-    return sys::register_(ring_fd_, opcode, arg, nr_args);
+    if (ring_fd < 0) return -err::ebadf;  // fd -1 would reach the kernel's ring-less register path
+    return sys::register_(ring_fd, opcode, arg, nr_args);
 }
 
-int ring::register_ring_fd() noexcept {
+int ring_state::register_ring_fd() noexcept {
     if (!is_open()) return -err::ebadf;
-    if ((enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) != 0) return -err::eexist;
+    if ((int_flags & int_flag_reg_ring) != 0) return -err::eexist;
     abi::io_uring_rsrc_update update{};
     update.offset = ~0u;  // let the kernel pick a free slot
-    update.data = static_cast<std::uint64_t>(ring_fd_);
-    const int ret = sys::register_(ring_fd_, abi::IORING_REGISTER_RING_FDS, &update, 1);
+    update.data = static_cast<std::uint64_t>(ring_fd);
+    const int ret = sys::register_(ring_fd, abi::IORING_REGISTER_RING_FDS, &update, 1);
     if (ret != 1) return ret < 0 ? ret : -err::einval;
-    enter_fd_ = static_cast<int>(update.offset);
-    enter_flags_ |= abi::IORING_ENTER_REGISTERED_RING;
-    ring_fd_owner_ = sys::gettid();
+    enter_ring_fd = static_cast<int>(update.offset);
+    int_flags |= int_flag_reg_ring;
+    ring_fd_owner = sys::gettid();
     return ret;
 }
 
-bool ring::ring_fd_ours_() const noexcept {
-    return sys::gettid() == ring_fd_owner_;
+bool ring_state::ring_fd_ours_() const noexcept {
+    return sys::gettid() == ring_fd_owner;
 }
 
-int ring::unregister_ring_fd() noexcept {
-    if ((enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) == 0) return -err::einval;
-    if (ring_fd_ < 0) return -err::ebadf;  // closed by close_ring_fd: the index is all that is left
+int ring_state::unregister_ring_fd() noexcept {
+    if ((int_flags & int_flag_reg_ring) == 0) return -err::einval;
+    if (ring_fd < 0) return -err::ebadf;  // closed by close_ring_fd: the index is all that is left
     if (!ring_fd_ours_()) {
         // Another thread's index (a forked child's inherited copy, say): leave every table
         // alone and enter through the fd from now on.
-        enter_fd_ = ring_fd_;
-        enter_flags_ &= ~abi::IORING_ENTER_REGISTERED_RING;
+        enter_ring_fd = ring_fd;
+        int_flags &= static_cast<std::uint8_t>(~int_flag_reg_ring);
         return 1;
     }
     return unregister_ring_fd_();
 }
 
-int ring::unregister_ring_fd_() noexcept {
+int ring_state::unregister_ring_fd_() noexcept {
     abi::io_uring_rsrc_update update{};
-    update.offset = static_cast<std::uint32_t>(enter_fd_);
+    update.offset = static_cast<std::uint32_t>(enter_ring_fd);
     // Through the index itself where the kernel allows it: the fd may be gone already.
     const int ret = register_op(abi::IORING_UNREGISTER_RING_FDS, &update, 1);
     if (ret != 1) return ret < 0 ? ret : -err::einval;
-    enter_fd_ = ring_fd_;
-    enter_flags_ &= ~abi::IORING_ENTER_REGISTERED_RING;
+    enter_ring_fd = ring_fd;
+    int_flags &= static_cast<std::uint8_t>(~int_flag_reg_ring);
     return ret;
 }
 
-int ring::close_ring_fd() noexcept {
+int ring_state::close_ring_fd() noexcept {
     if (!is_open()) return -err::ebadf;
-    if ((features_ & abi::IORING_FEAT_REG_REG_RING) == 0) return -err::eopnotsupp;
-    if ((enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) == 0) return -err::einval;
-    if (ring_fd_ < 0) return -err::ebadf;
-    (void)sys::close(ring_fd_);
-    ring_fd_ = -1;
+    if ((features & abi::IORING_FEAT_REG_REG_RING) == 0) return -err::eopnotsupp;
+    if ((int_flags & int_flag_reg_ring) == 0) return -err::einval;
+    if (ring_fd < 0) return -err::ebadf;
+    (void)sys::close(ring_fd);
+    ring_fd = -1;
     return 1;
 }
 
-int ring::resize_rings(abi::io_uring_params& p) noexcept {
-    if (!is_open() || ring_fd_ < 0) return -err::ebadf;  // the new rings are mapped through the fd
+int ring_state::resize_rings(abi::io_uring_params& p) noexcept {
+    if (!is_open() || ring_fd < 0) return -err::ebadf;  // the new rings are mapped through the fd
     // The kernel (6.13..6.18 at least) does not report where the resized ring keeps its SQ
     // array (sq_off.array comes back 0), and an array left unfilled would send every pending
     // SQE to slot 0. Every kernel that resizes also has NO_SQARRAY (6.6), rawring's default.
-    if (sq_.array != nullptr) return -err::eopnotsupp;
+    if (sq.array != nullptr) return -err::eopnotsupp;
     // The kernel carries over only what it can see: publish every SQE handed out so far.
     (void)flush_sq();
     p.sq_off = abi::io_sqring_offsets{};
@@ -340,20 +360,13 @@ int ring::resize_rings(abi::io_uring_params& p) noexcept {
 
     // The kernel now uses the new rings. The old mappings still pin the old pages, so map the
     // new rings first and drop the old mappings after.
-    void* const old_ring = ring_ptr_;
-    void* const old_cq = cq_ptr_;
-    void* const old_sqes = sqes_ptr_;
-    const std::size_t old_ring_size = ring_size_;
-    const std::size_t old_cq_size = cq_size_;
-    const std::size_t old_sqes_size = sqes_size_;
-    ring_ptr_ = cq_ptr_ = sqes_ptr_ = nullptr;
-    ring_size_ = cq_size_ = sqes_size_ = 0;
+    const ring_state old = *this;
+    sq.ring_ptr = cq.ring_ptr = nullptr;
+    sq.sqes = nullptr;
     abi::io_uring_params mapped = p;
-    mapped.features = features_;  // the kernel does not fill features in on a resize
+    mapped.features = features;  // the kernel does not fill features in on a resize
     const int mret = map_(mapped);
-    if (old_sqes != nullptr) (void)sys::munmap(old_sqes, old_sqes_size);
-    if (old_cq != nullptr) (void)sys::munmap(old_cq, old_cq_size);
-    if (old_ring != nullptr) (void)sys::munmap(old_ring, old_ring_size);
+    old.unmap_();
     if (mret < 0) {
         exit();  // the kernel has no old rings left to fall back on
         return mret;
@@ -361,16 +374,16 @@ int ring::resize_rings(abi::io_uring_params& p) noexcept {
     return 0;
 }
 
-int ring::submit_and_wait_reg(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,
+int ring_state::submit_and_wait_reg(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,
                               unsigned reg_index) noexcept {
     *cqe_ptr = nullptr;
     const unsigned submitted = flush_sq();
     unsigned flags = abi::IORING_ENTER_GETEVENTS | abi::IORING_ENTER_EXT_ARG |
-                     abi::IORING_ENTER_EXT_ARG_REG | enter_flags_;
+                     abi::IORING_ENTER_EXT_ARG_REG | enter_flags();
     (void)sq_needs_enter_(submitted, flags);  // for the SQ_WAKEUP flag only; we enter anyway
     // With EXT_ARG_REG the argument is not a pointer but a byte offset into the wait region.
     const std::uintptr_t offset = std::uintptr_t{reg_index} * sizeof(abi::io_uring_reg_wait);
-    const int ret = sys::enter2(enter_fd_, submitted, wait_nr, flags,
+    const int ret = sys::enter2(enter_ring_fd, submitted, wait_nr, flags,
                                 reinterpret_cast<const void*>(offset),
                                 sizeof(abi::io_uring_reg_wait));
     unsigned avail;

@@ -158,7 +158,7 @@ TEST_CASE("fix: wait_cqe_nr returns when the CQ is full and can never hold wait_
             abi::io_uring_params p{};
             p.flags = c.flags;
             if (r.init(4, p) != 0) return 2;
-            if (r.cq().entries != 8) return 3;
+            if (r.cq().ring_entries != 8) return 3;
             for (int round = 0; round < 2; ++round) {
                 for (std::uint64_t i = 0; i < 4; ++i) {
                     io_uring_sqe* sqe = r.get_sqe();

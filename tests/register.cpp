@@ -1306,7 +1306,7 @@ TEST_CASE("register: RESIZE_RINGS") {
         abi::io_uring_params p{};
         p.sq_entries = 8;
         CHECK(rawring::resize_rings(plain, &p) == (plain.sq().array != nullptr ? -EOPNOTSUPP : -EINVAL));
-        CHECK(plain.sq().entries == 4);
+        CHECK(plain.sq().ring_entries == 4);
         CHECK(nop_res(plain, 1) == 0);
         RAWRING_SKIP("the kernel does not know IORING_REGISTER_RESIZE_RINGS (Linux 6.13)");
         return;
@@ -1330,8 +1330,8 @@ TEST_CASE("register: RESIZE_RINGS") {
         INFO("config: " << std::string(c.name));
         rawring::ring r;
         if (!open_ring(r, c, 8)) continue;
-        REQUIRE(r.sq().entries == 8);
-        REQUIRE(r.cq().entries == 16);
+        REQUIRE(r.sq().ring_entries == 8);
+        REQUIRE(r.cq().ring_entries == 16);
 
         // In flight: 6 completed NOPs not reaped, a read pending on a pipe, 3 SQEs handed out
         // and not submitted.
@@ -1366,10 +1366,10 @@ TEST_CASE("register: RESIZE_RINGS") {
         REQUIRE(ret == 0);
         CHECK(grow.sq_entries == 32);
         CHECK(grow.cq_entries == 64);
-        CHECK(r.sq().entries == 32);
-        CHECK(r.sq().mask == 31);
-        CHECK(r.cq().entries == 64);
-        CHECK(r.cq().mask == 63);
+        CHECK(r.sq().ring_entries == 32);
+        CHECK(r.sq().ring_mask == 31);
+        CHECK(r.cq().ring_entries == 64);
+        CHECK(r.cq().ring_mask == 63);
         CHECK(r.sq().array == nullptr);
         CHECK(r.sq().shift == ((c.flags & abi::IORING_SETUP_SQE128) != 0 ? 1u : 0u));
         CHECK(r.cq().shift == ((c.flags & abi::IORING_SETUP_CQE32) != 0 ? 1u : 0u));
@@ -1407,7 +1407,7 @@ TEST_CASE("register: RESIZE_RINGS") {
         shrink.cq_entries = 8;
         shrink.flags = abi::IORING_SETUP_CQSIZE;
         CHECK(rawring::resize_rings(r, &shrink) == -EOVERFLOW);
-        CHECK(r.cq().entries == 64);
+        CHECK(r.cq().ring_entries == 64);
         for (std::uint64_t i = 0; i < 20; ++i) CHECK(reap(r).user_data == 2000 + i);
         // With nothing pending it shrinks.
         shrink = {};
@@ -1415,8 +1415,8 @@ TEST_CASE("register: RESIZE_RINGS") {
         shrink.cq_entries = 8;
         shrink.flags = abi::IORING_SETUP_CQSIZE;
         REQUIRE(rawring::resize_rings(r, &shrink) == 0);
-        CHECK(r.sq().entries == 4);
-        CHECK(r.cq().entries == 8);
+        CHECK(r.sq().ring_entries == 4);
+        CHECK(r.cq().ring_entries == 8);
         for (std::uint64_t round = 0; round < 6; ++round) {
             for (std::uint64_t i = 0; i < 4; ++i) REQUIRE(queue_nop(r, 3000 + i) != nullptr);
             CHECK(r.get_sqe() == nullptr);  // 4 entries now
@@ -1436,7 +1436,7 @@ TEST_CASE("register: RESIZE_RINGS") {
         abi::io_uring_params grow{};
         grow.sq_entries = 32;
         CHECK(rawring::resize_rings(r, &grow) == -EOPNOTSUPP);
-        CHECK(r.sq().entries == 8);
+        CHECK(r.sq().ring_entries == 8);
         CHECK(r.sq_ready() == 1);
         CHECK(r.submit() == 1);
         CHECK(reap(r).user_data == 1);

@@ -61,10 +61,10 @@ TEST_CASE("ring: init and exit under every configuration") {
         CHECK(r.fd() >= 0);
         CHECK(r.enter_fd() == r.fd());
         CHECK((r.flags() & c.flags) == c.flags);
-        CHECK(r.sq().entries == 8);
-        CHECK(r.sq().mask == 7);
-        CHECK(r.cq().entries == 16);
-        CHECK(r.cq().mask == 15);
+        CHECK(r.sq().ring_entries == 8);
+        CHECK(r.sq().ring_mask == 7);
+        CHECK(r.cq().ring_entries == 16);
+        CHECK(r.cq().ring_mask == 15);
         CHECK(r.sq().shift == ((c.flags & abi::IORING_SETUP_SQE128) ? 1u : 0u));
         CHECK(r.cq().shift == ((c.flags & abi::IORING_SETUP_CQE32) ? 1u : 0u));
         CHECK((r.features() & abi::IORING_FEAT_SINGLE_MMAP) != 0);
@@ -72,7 +72,7 @@ TEST_CASE("ring: init and exit under every configuration") {
             // The fallback path: the array is mapped and identity-filled once.
             REQUIRE(r.sq().array != nullptr);
             CHECK((r.flags() & abi::IORING_SETUP_NO_SQARRAY) == 0);
-            for (std::uint32_t i = 0; i < r.sq().entries; ++i) CHECK(r.sq().array[i] == i);
+            for (std::uint32_t i = 0; i < r.sq().ring_entries; ++i) CHECK(r.sq().array[i] == i);
         } else if (setup_accepts(c.flags | abi::IORING_SETUP_NO_SQARRAY) == 0) {
             // 6.6+ takes NO_SQARRAY, so rawring asks for it by default.
             CHECK((r.flags() & abi::IORING_SETUP_NO_SQARRAY) != 0);
@@ -83,7 +83,7 @@ TEST_CASE("ring: init and exit under every configuration") {
             CHECK((c.flags & abi::IORING_SETUP_NO_SQARRAY) == 0);  // else open_ring skipped
             CHECK((r.flags() & abi::IORING_SETUP_NO_SQARRAY) == 0);
             REQUIRE(r.sq().array != nullptr);
-            for (std::uint32_t i = 0; i < r.sq().entries; ++i) CHECK(r.sq().array[i] == i);
+            for (std::uint32_t i = 0; i < r.sq().ring_entries; ++i) CHECK(r.sq().array[i] == i);
         }
         CHECK(r.sq_ready() == 0);
         CHECK(r.sq_space_left() == 8);
@@ -228,7 +228,7 @@ TEST_CASE("ring: copy_cqes, copy_cqe, for_each_cqe and cq_advance under every co
 
         // for_each_cqe visits without consuming; cq_advance consumes.
         // Move the CQ head to slot 5 of 8, so a visit of six CQEs crosses the ring's end.
-        while ((*r.cq().khead & r.cq().mask) != 5) {
+        while ((*r.cq().khead & r.cq().ring_mask) != 5) {
             REQUIRE(queue_nop(r, 699) != nullptr);
             REQUIRE(r.submit_and_wait(1) == 1);
             r.cq_advance(1);
@@ -426,7 +426,7 @@ TEST_CASE("ring: CQ overflow with four times more completions than CQ entries lo
         rawring::ring r;
         if (!open_ring(r, c, 4)) continue;  // 4 SQ entries, 8 CQ entries
         REQUIRE((r.features() & abi::IORING_FEAT_NODROP) != 0);
-        const unsigned total = 4 * r.cq().entries;
+        const unsigned total = 4 * r.cq().ring_entries;
         // Submit everything without reaping a single CQE.
         std::uint64_t next = 0;
         while (next < total) {
@@ -440,7 +440,7 @@ TEST_CASE("ring: CQ overflow with four times more completions than CQ entries lo
         // Let an SQPOLL thread finish the last batch before looking at the flags.
         for (int spin = 0; spin < 100000 && r.sq_ready() != 0; ++spin) sched_yield();
         CHECK(r.sq_ready() == 0);
-        CHECK(r.cq_ready() == r.cq().entries);
+        CHECK(r.cq_ready() == r.cq().ring_entries);
         CHECK(r.cq_has_overflow());
 
         // Every completion comes back, in submission order, none dropped.
@@ -716,21 +716,21 @@ TEST_CASE("ring: setup errors") {
 
     // CLAMP caps instead of failing; other counts are rounded up to a power of two.
     REQUIRE(r.init(65536, abi::IORING_SETUP_CLAMP) == 0);
-    CHECK(r.sq().entries == 32768);
-    CHECK(r.cq().entries == 65536);
+    CHECK(r.sq().ring_entries == 32768);
+    CHECK(r.cq().ring_entries == 65536);
     CHECK(r.init(4) == -err::ebusy);  // already set up, and still intact
     CHECK(r.is_open());
     r.exit();
     REQUIRE(r.init(3) == 0);
-    CHECK(r.sq().entries == 4);
-    CHECK(r.cq().entries == 8);
+    CHECK(r.sq().ring_entries == 4);
+    CHECK(r.cq().ring_entries == 8);
     r.exit();
     p = {};
     p.flags = abi::IORING_SETUP_CQSIZE;
     p.cq_entries = 100;
     REQUIRE(r.init(5, p) == 0);
-    CHECK(r.sq().entries == 8);
-    CHECK(r.cq().entries == 128);
+    CHECK(r.sq().ring_entries == 8);
+    CHECK(r.cq().ring_entries == 128);
     CHECK(p.sq_entries == 8);
     CHECK(p.cq_entries == 128);
 }

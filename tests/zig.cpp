@@ -26,7 +26,7 @@ TEST_CASE("zig: structs/offsets/entries") {
         return;
     }
     REQUIRE(r.init(3) == 0);
-    CHECK(r.sq().entries == 4);
+    CHECK(r.sq().ring_entries == 4);
 }
 
 TEST_CASE("zig: nop") {
@@ -92,8 +92,8 @@ TEST_CASE("zig: copy_cqes with wrapping sq.cqes buffer") {
         RAWRING_SKIP("io_uring cannot be set up here: " << std::strerror(-ret));
         return;
     }
-    CHECK(r.sq().entries == 2);
-    CHECK(r.cq().entries == 4);
+    CHECK(r.sq().ring_entries == 2);
+    CHECK(r.cq().ring_entries == 4);
 
     const abi::kernel_timespec ts{0, 10000};
     abi::io_uring_cqe cqes[8];

@@ -201,7 +201,7 @@ bool open_plain(rawring::ring& r, unsigned entries, std::uint32_t flags = 0) {
 
 /// The slot get_sqe handed out last.
 const io_uring_sqe* last_slot(const rawring::ring& r) {
-    return r.sq().sqes + (((r.sq().sqe_tail - 1) & r.sq().mask) << r.sq().shift);
+    return r.sq().sqes + (((r.sq().sqe_tail - 1) & r.sq().ring_mask) << r.sq().shift);
 }
 
 } // namespace
@@ -284,7 +284,7 @@ TEST_CASE("fix: zig queueing calls: the union overloads encode what Zig's do") {
 TEST_CASE("fix: zig queueing calls: a full SQ gives nullptr and touches nothing") {
     rawring::ring r;
     if (!open_plain(r, 1)) return;
-    REQUIRE(r.sq().entries == 1);
+    REQUIRE(r.sq().ring_entries == 1);
     io_uring_sqe* only = r.nop(0x5a5a);
     REQUIRE(only != nullptr);
     std::memset(static_cast<void*>(only), 0xc3, sizeof(*only));  // any change would show

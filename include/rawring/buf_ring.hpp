@@ -38,13 +38,13 @@ inline constexpr unsigned buf_ring_max_entries = 32768;
 /// IOU_PBUF_RING_MMAP), -EEXIST (bgid already has a ring or legacy provided buffers), -ENOMEM,
 /// -EBADF (closed ring).
 /// liburing: `io_uring_register_buf_ring()`. Since Linux 5.19 (MMAP 6.4, INC 6.12).
-[[nodiscard]] int register_buf_ring(ring& r, abi::io_uring_buf_reg* reg, unsigned flags) noexcept;
+[[nodiscard]] int register_buf_ring(ring_state& r, abi::io_uring_buf_reg* reg, unsigned flags) noexcept;
 
 /// Unregisters the buffer ring of group `bgid` (IORING_UNREGISTER_PBUF_RING). The ring memory is
 /// the caller's again afterwards. Returns 0, or -EINVAL (bgid outside 0..65535, without a syscall;
 /// from the kernel: the group holds legacy provided buffers, not a ring), -ENOENT (no such
 /// group), -EBADF (closed ring). liburing: `io_uring_unregister_buf_ring()`. Since Linux 5.19.
-[[nodiscard]] int unregister_buf_ring(ring& r, int bgid) noexcept;
+[[nodiscard]] int unregister_buf_ring(ring_state& r, int bgid) noexcept;
 
 /// Allocates a buffer ring of `nentries` entries for group `bgid`, registers it and initialises
 /// its tail. The memory is an anonymous mapping of the application by default; with
@@ -55,7 +55,7 @@ inline constexpr unsigned buf_ring_max_entries = 32768;
 /// 16 bits; all without a syscall), or any error of register_buf_ring, mmap or munmap.
 /// Release it with free_buf_ring. liburing: `io_uring_setup_buf_ring()`; Zig:
 /// `setup_buf_ring()`. Since Linux 5.19.
-[[nodiscard]] abi::io_uring_buf_ring* setup_buf_ring(ring& r, unsigned nentries, int bgid,
+[[nodiscard]] abi::io_uring_buf_ring* setup_buf_ring(ring_state& r, unsigned nentries, int bgid,
                                                      unsigned flags, int* err) noexcept;
 
 /// Unregisters group `bgid` and unmaps the ring `br` of `nentries` entries that setup_buf_ring
@@ -63,7 +63,7 @@ inline constexpr unsigned buf_ring_max_entries = 32768;
 /// it) and the error is returned. Returns 0, -EINVAL (br null, nentries invalid, bgid outside
 /// 0..65535; without a syscall), or an error of unregister_buf_ring or munmap.
 /// liburing: `io_uring_free_buf_ring()`; Zig: `free_buf_ring()`. Since Linux 5.19.
-[[nodiscard]] int free_buf_ring(ring& r, abi::io_uring_buf_ring* br, unsigned nentries,
+[[nodiscard]] int free_buf_ring(ring_state& r, abi::io_uring_buf_ring* br, unsigned nentries,
                                 int bgid) noexcept;
 
 /// Reads the kernel's head of group `buf_group` (IORING_REGISTER_PBUF_STATUS) into `*head`: a
@@ -72,7 +72,7 @@ inline constexpr unsigned buf_ring_max_entries = 32768;
 /// 0..65535 or head null, without a syscall; from the kernel: the group holds legacy provided
 /// buffers), -ENOENT (no such group), -EBADF (closed ring).
 /// liburing: `io_uring_buf_ring_head()`. Since Linux 6.8.
-[[nodiscard]] int buf_ring_head(ring& r, int buf_group, std::uint16_t* head) noexcept;
+[[nodiscard]] int buf_ring_head(ring_state& r, int buf_group, std::uint16_t* head) noexcept;
 
 // ---- the hot path: header-only ---------------------------------------------------------------
 
@@ -114,7 +114,7 @@ inline void buf_ring_advance(abi::io_uring_buf_ring* br, int count) noexcept {
 
 /// Advances the buffer ring by `buf_count` and the CQ by `cq_count`: for a batch of CQEs whose
 /// buffers were all re-added. liburing: `__io_uring_buf_ring_cq_advance()`. Since Linux 5.19.
-inline void buf_ring_cq_advance(ring& r, abi::io_uring_buf_ring* br, int cq_count,
+inline void buf_ring_cq_advance(ring_state& r, abi::io_uring_buf_ring* br, int cq_count,
                                 int buf_count) noexcept {
     buf_ring_advance(br, buf_count);
     r.cq_advance(static_cast<unsigned>(cq_count));
@@ -122,14 +122,14 @@ inline void buf_ring_cq_advance(ring& r, abi::io_uring_buf_ring* br, int cq_coun
 
 /// Advances the buffer ring and the CQ by the same `count`.
 /// liburing: `io_uring_buf_ring_cq_advance()`. Since Linux 5.19.
-inline void buf_ring_cq_advance(ring& r, abi::io_uring_buf_ring* br, int count) noexcept {
+inline void buf_ring_cq_advance(ring_state& r, abi::io_uring_buf_ring* br, int count) noexcept {
     buf_ring_cq_advance(r, br, count, count);
 }
 
 /// How many buffers of group `bgid` (whose ring is `br`) the kernel has not taken yet: tail
 /// minus the kernel's head. Returns that count (>= 0), or an error of buf_ring_head.
 /// liburing: `io_uring_buf_ring_available()`. Since Linux 6.8.
-[[nodiscard]] inline int buf_ring_available(ring& r, abi::io_uring_buf_ring* br, int bgid) noexcept {
+[[nodiscard]] inline int buf_ring_available(ring_state& r, abi::io_uring_buf_ring* br, int bgid) noexcept {
     std::uint16_t head = 0;
     const int ret = buf_ring_head(r, bgid, &head);
     if (ret < 0) return ret;
@@ -170,7 +170,7 @@ public:
     /// memory smaller than buffer_size * count or null, flags other than MMAP|INC; the kernel's
     /// -EINVAL for INC before Linux 6.12), -EEXIST (group_id taken), or an error of
     /// setup_buf_ring or mmap. Zig: `BufferGroup.init()`. Since Linux 5.19.
-    [[nodiscard]] int init(ring& r, std::uint16_t group_id, std::span<std::byte> memory,
+    [[nodiscard]] int init(ring_state& r, std::uint16_t group_id, std::span<std::byte> memory,
                            unsigned buffer_size, std::uint16_t count, unsigned flags = 0) noexcept;
 
     /// Unregisters the ring (unless the ring was exited first, which dropped it) and unmaps what
@@ -280,7 +280,7 @@ private:
         sqe->buf_group = group_id_;
     }
 
-    ring* ring_ = nullptr;
+    ring_state* ring_ = nullptr;
     abi::io_uring_buf_ring* br_ = nullptr;
     std::span<std::byte> memory_{};
     std::uint32_t* heads_ = nullptr;   // per-buffer read offsets; only with IOU_PBUF_RING_INC

@@ -10,7 +10,7 @@
 
 namespace rawring {
 
-class ring;
+struct ring_state;
 
 /// What the kernel said about each opcode. A probe that could not be taken has status() < 0
 /// and reports every opcode unsupported.
@@ -33,7 +33,7 @@ public:
     static constexpr unsigned max_ops = 256;
 
 private:
-    friend probe get_probe(ring& r) noexcept;
+    friend probe get_probe(ring_state& r) noexcept;
     friend probe get_probe() noexcept;
     int status_ = 0;
     abi::io_uring_probe hdr_{};
@@ -42,7 +42,7 @@ private:
 
 /// Probes the opcodes through `r`. liburing: `io_uring_get_probe_ring()`; Zig: `get_probe()`.
 /// Since Linux 5.6.
-[[nodiscard]] probe get_probe(ring& r) noexcept;
+[[nodiscard]] probe get_probe(ring_state& r) noexcept;
 
 /// Probes through a short-lived ring of its own. liburing: `io_uring_get_probe()`.
 [[nodiscard]] probe get_probe() noexcept;

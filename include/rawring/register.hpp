@@ -34,60 +34,60 @@ namespace rawring {
 /// registered), -EINVAL (nr 0 or above 16384), -EFAULT (a buffer is 0 bytes, above 1 GiB, or
 /// unmapped), -ENOMEM (memlock limit), -EOVERFLOW.
 /// liburing: `io_uring_register_buffers()`; Zig: `register_buffers()`. Since Linux 5.1.
-[[nodiscard]] int register_buffers(ring& r, const iovec* iovecs, unsigned nr) noexcept;
+[[nodiscard]] int register_buffers(ring_state& r, const iovec* iovecs, unsigned nr) noexcept;
 
 /// As register_buffers through IORING_REGISTER_BUFFERS2, with a tag per buffer (`tags` may be
 /// nullptr; tag 0 means none): when a tagged buffer is later replaced or unregistered and no
 /// request uses it any more, the kernel posts a CQE with user_data = tag and res 0. Returns as
 /// register_buffers, plus -EINVAL for a tag on an empty (nullptr) slot.
 /// liburing: `io_uring_register_buffers_tags()`. Since Linux 5.13.
-[[nodiscard]] int register_buffers_tags(ring& r, const iovec* iovecs, const std::uint64_t* tags,
+[[nodiscard]] int register_buffers_tags(ring_state& r, const iovec* iovecs, const std::uint64_t* tags,
                                         unsigned nr) noexcept;
 
 /// Registers a table of `nr` empty buffer slots (IORING_REGISTER_BUFFERS2 with
 /// IORING_RSRC_REGISTER_SPARSE), to be filled with register_buffers_update_tag. Returns 0,
 /// -EBUSY, -EINVAL (nr 0 or above 16384).
 /// liburing: `io_uring_register_buffers_sparse()`. Since Linux 5.19.
-[[nodiscard]] int register_buffers_sparse(ring& r, unsigned nr) noexcept;
+[[nodiscard]] int register_buffers_sparse(ring_state& r, unsigned nr) noexcept;
 
 /// Replaces buffer slots `off`..`off + nr - 1` (IORING_REGISTER_BUFFERS_UPDATE) with `iovecs`
 /// (an iovec with iov_base nullptr and length 0 empties the slot), each with an optional tag.
 /// Returns the number of slots updated, or -ENXIO (no buffers registered), -EINVAL (the range
 /// runs past the table, nr 0, a tag on an empty slot), -EFAULT, -ENOMEM, -EOVERFLOW.
 /// liburing: `io_uring_register_buffers_update_tag()`. Since Linux 5.13.
-[[nodiscard]] int register_buffers_update_tag(ring& r, unsigned off, const iovec* iovecs,
+[[nodiscard]] int register_buffers_update_tag(ring_state& r, unsigned off, const iovec* iovecs,
                                               const std::uint64_t* tags, unsigned nr) noexcept;
 
 /// Unregisters every buffer (IORING_UNREGISTER_BUFFERS); tagged ones post their tag CQE once
 /// idle. Returns 0 or -ENXIO (none registered).
 /// liburing: `io_uring_unregister_buffers()`; Zig: `unregister_buffers()`. Since Linux 5.1.
-[[nodiscard]] int unregister_buffers(ring& r) noexcept;
+[[nodiscard]] int unregister_buffers(ring_state& r) noexcept;
 
 /// Gives `dst` the registered buffers of `src` (IORING_REGISTER_CLONE_BUFFERS) without pinning
 /// them again: both rings then share them. Passes src's registered index when src's ring fd is
 /// registered. Returns 0, or -EBUSY (dst already has buffers), -ENXIO (src has none), -EINVAL,
 /// -EBADF / -EOPNOTSUPP (src is closed / not a ring), -EEXIST (src is SINGLE_ISSUER and owned by
 /// another task). liburing: `io_uring_clone_buffers()`. Since Linux 6.12.
-[[nodiscard]] int clone_buffers(ring& dst, ring& src) noexcept;
+[[nodiscard]] int clone_buffers(ring_state& dst, ring_state& src) noexcept;
 
 /// As clone_buffers with IORING_REGISTER_* `flags` as given: IORING_REGISTER_DST_REPLACE
 /// replaces dst's table; IORING_REGISTER_SRC_REGISTERED is kept only when src's ring fd is
 /// registered (and then src's index is passed). liburing: `__io_uring_clone_buffers()`.
 /// Since Linux 6.12.
-[[nodiscard]] int clone_buffers_flags(ring& dst, ring& src, unsigned flags) noexcept;
+[[nodiscard]] int clone_buffers_flags(ring_state& dst, ring_state& src, unsigned flags) noexcept;
 
 /// Clones `nr` of src's buffers from slot `src_off` into dst's slots from `dst_off` (nr 0: all of
 /// them, offsets 0). With IORING_REGISTER_DST_REPLACE in `flags`, dst's other slots are kept and
 /// the range replaced. Returns as clone_buffers, plus -EINVAL (offsets without nr, nr above
 /// src's count) and -EOVERFLOW (src_off + nr past src's table).
 /// liburing: `io_uring_clone_buffers_offset()`. Since Linux 6.13.
-[[nodiscard]] int clone_buffers_offset(ring& dst, ring& src, unsigned dst_off, unsigned src_off,
+[[nodiscard]] int clone_buffers_offset(ring_state& dst, ring_state& src, unsigned dst_off, unsigned src_off,
                                        unsigned nr, unsigned flags) noexcept;
 
 /// As clone_buffers_offset, but IORING_REGISTER_SRC_REGISTERED is not added for the caller (it
 /// is still dropped when src's ring fd is not registered).
 /// liburing: `__io_uring_clone_buffers_offset()`. Since Linux 6.13.
-[[nodiscard]] int clone_buffers_offset_flags(ring& dst, ring& src, unsigned dst_off,
+[[nodiscard]] int clone_buffers_offset_flags(ring_state& dst, ring_state& src, unsigned dst_off,
                                              unsigned src_off, unsigned nr,
                                              unsigned flags) noexcept;
 
@@ -100,69 +100,69 @@ namespace rawring {
 /// registered), -EINVAL (nr 0), -EMFILE (nr above the hard limit or 1 << 20), -EBADF (a bad fd,
 /// or an io_uring fd), -ENOMEM. liburing: `io_uring_register_files()`; Zig: `register_files()`.
 /// Since Linux 5.1.
-[[nodiscard]] int register_files(ring& r, const int* fds, unsigned nr) noexcept;
+[[nodiscard]] int register_files(ring_state& r, const int* fds, unsigned nr) noexcept;
 
 /// As register_files through IORING_REGISTER_FILES2, with a tag per slot (`tags` may be
 /// nullptr): when a tagged file is replaced or unregistered, a CQE with user_data = tag and
 /// res 0 is posted. Same -EMFILE retry. Returns as register_files, plus -EINVAL (a tag on an
 /// empty slot). liburing: `io_uring_register_files_tags()`. Since Linux 5.13.
-[[nodiscard]] int register_files_tags(ring& r, const int* fds, const std::uint64_t* tags,
+[[nodiscard]] int register_files_tags(ring_state& r, const int* fds, const std::uint64_t* tags,
                                       unsigned nr) noexcept;
 
 /// Registers a table of `nr` empty slots (IORING_REGISTER_FILES2 with
 /// IORING_RSRC_REGISTER_SPARSE), for direct descriptors and later updates. Same -EMFILE retry.
 /// Returns as register_files. liburing: `io_uring_register_files_sparse()`; Zig:
 /// `register_files_sparse()`. Since Linux 5.19.
-[[nodiscard]] int register_files_sparse(ring& r, unsigned nr) noexcept;
+[[nodiscard]] int register_files_sparse(ring_state& r, unsigned nr) noexcept;
 
 /// Replaces slots `off`..`off + nr - 1` (IORING_REGISTER_FILES_UPDATE) with `fds` (-1 empties a
 /// slot, IORING_REGISTER_FILES_SKIP leaves it). Returns the number of slots updated, or -ENXIO
 /// (no table), -EINVAL (range past the table, nr 0), -EBADF, -EFAULT, -EOVERFLOW.
 /// liburing: `io_uring_register_files_update()`; Zig: `register_files_update()`. Since Linux 5.5.
-[[nodiscard]] int register_files_update(ring& r, unsigned off, const int* fds,
+[[nodiscard]] int register_files_update(ring_state& r, unsigned off, const int* fds,
                                         unsigned nr) noexcept;
 
 /// As register_files_update through IORING_REGISTER_FILES_UPDATE2, with a tag per new file.
 /// Returns as register_files_update, plus -EINVAL (a tag with fd -1 or SKIP).
 /// liburing: `io_uring_register_files_update_tag()`. Since Linux 5.13.
-[[nodiscard]] int register_files_update_tag(ring& r, unsigned off, const int* fds,
+[[nodiscard]] int register_files_update_tag(ring_state& r, unsigned off, const int* fds,
                                             const std::uint64_t* tags, unsigned nr) noexcept;
 
 /// Unregisters the fixed-file table (IORING_UNREGISTER_FILES). Returns 0 or -ENXIO (none).
 /// liburing: `io_uring_unregister_files()`; Zig: `unregister_files()`. Since Linux 5.1.
-[[nodiscard]] int unregister_files(ring& r) noexcept;
+[[nodiscard]] int unregister_files(ring_state& r) noexcept;
 
 /// Restricts the slots the kernel picks for IORING_FILE_INDEX_ALLOC (direct accept, open,
 /// socket...) to [off, off + len) (IORING_REGISTER_FILE_ALLOC_RANGE). Returns 0, or -EINVAL
 /// (range past the table), -EOVERFLOW (off + len wraps).
 /// liburing: `io_uring_register_file_alloc_range()`; Zig: `register_file_alloc_range()`.
 /// Since Linux 6.0.
-[[nodiscard]] int register_file_alloc_range(ring& r, unsigned off, unsigned len) noexcept;
+[[nodiscard]] int register_file_alloc_range(ring_state& r, unsigned off, unsigned len) noexcept;
 
 // ---- eventfd ----------------------------------------------------------------------------------
 
 /// Has the kernel signal eventfd `fd` whenever it posts CQEs (IORING_REGISTER_EVENTFD). Returns
 /// 0, or -EBUSY (one is registered), -EBADF (bad fd), -EINVAL (not an eventfd).
 /// liburing: `io_uring_register_eventfd()`; Zig: `register_eventfd()`. Since Linux 5.2.
-[[nodiscard]] int register_eventfd(ring& r, int fd) noexcept;
+[[nodiscard]] int register_eventfd(ring_state& r, int fd) noexcept;
 
 /// As register_eventfd, but only completions posted asynchronously (from io-wq workers) signal
 /// it, not those that complete inline at submission (IORING_REGISTER_EVENTFD_ASYNC).
 /// liburing: `io_uring_register_eventfd_async()`; Zig: `register_eventfd_async()`.
 /// Since Linux 5.6.
-[[nodiscard]] int register_eventfd_async(ring& r, int fd) noexcept;
+[[nodiscard]] int register_eventfd_async(ring_state& r, int fd) noexcept;
 
 /// Unregisters the eventfd (IORING_UNREGISTER_EVENTFD). Returns 0 or -ENXIO (none registered).
 /// liburing: `io_uring_unregister_eventfd()`; Zig: `unregister_eventfd()`. Since Linux 5.2.
-[[nodiscard]] int unregister_eventfd(ring& r) noexcept;
+[[nodiscard]] int unregister_eventfd(ring_state& r) noexcept;
 
 /// Whether the registered eventfd is signalled: IORING_CQ_EVENTFD_DISABLED is clear in the CQ
 /// ring flags (always true on a kernel without the flags word).
 /// liburing: `io_uring_cq_eventfd_enabled()`. Since Linux 5.8.
-[[nodiscard]] inline bool cq_eventfd_enabled(const ring& r) noexcept {
+[[nodiscard]] inline bool cq_eventfd_enabled(const ring_state& r) noexcept {
     if (!r.cq_flags_mapped()) return true;
     // The application owns the CQ flags word; the kernel only reads it. Relaxed is enough.
-    return (std::atomic_ref<std::uint32_t>(*r.cq().kflags).load(std::memory_order_relaxed) &
+    return (std::atomic_ref<std::uint32_t>(*r.cq.kflags).load(std::memory_order_relaxed) &
             abi::IORING_CQ_EVENTFD_DISABLED) == 0;
 }
 
@@ -170,11 +170,11 @@ namespace rawring {
 /// flags (no system call). Returns 0, or -EOPNOTSUPP when the kernel has no CQ flags word
 /// (Linux < 5.8) and a change was asked for, -EBADF on a closed ring.
 /// liburing: `io_uring_cq_eventfd_toggle()`. Since Linux 5.8.
-[[nodiscard]] inline int cq_eventfd_toggle(ring& r, bool enabled) noexcept {
+[[nodiscard]] inline int cq_eventfd_toggle(ring_state& r, bool enabled) noexcept {
     if (!r.is_open()) return -err::ebadf;
     if (enabled == cq_eventfd_enabled(r)) return 0;
     if (!r.cq_flags_mapped()) return -err::eopnotsupp;
-    std::atomic_ref<std::uint32_t> flags(*r.cq().kflags);
+    std::atomic_ref<std::uint32_t> flags(*r.cq.kflags);
     const std::uint32_t old = flags.load(std::memory_order_relaxed);
     flags.store(enabled ? old & ~abi::IORING_CQ_EVENTFD_DISABLED
                         : old | abi::IORING_CQ_EVENTFD_DISABLED,
@@ -189,17 +189,17 @@ namespace rawring {
 /// count) and each op's IO_URING_OP_SUPPORTED. Returns 0, or -EINVAL (buffer not zeroed, nr
 /// above 256, p nullptr), -EFAULT. rawring::get_probe (probe.hpp) does this into a value.
 /// liburing: `io_uring_register_probe()`. Since Linux 5.6.
-[[nodiscard]] int register_probe(ring& r, abi::io_uring_probe* p, unsigned nr) noexcept;
+[[nodiscard]] int register_probe(ring_state& r, abi::io_uring_probe* p, unsigned nr) noexcept;
 
 /// Registers the calling task's current credentials (IORING_REGISTER_PERSONALITY). Returns the
 /// id (1..65535) for sqe.personality, or -ENOMEM / -EBUSY (ids exhausted).
 /// liburing: `io_uring_register_personality()`. Since Linux 5.6.
-[[nodiscard]] int register_personality(ring& r) noexcept;
+[[nodiscard]] int register_personality(ring_state& r) noexcept;
 
 /// Drops personality `id` (IORING_UNREGISTER_PERSONALITY). Returns 0 or -EINVAL (no such id).
 /// An SQE naming an unregistered id completes with -EINVAL.
 /// liburing: `io_uring_unregister_personality()`. Since Linux 5.6.
-[[nodiscard]] int unregister_personality(ring& r, int id) noexcept;
+[[nodiscard]] int unregister_personality(ring_state& r, int id) noexcept;
 
 /// Registers `nr` restrictions (IORING_REGISTER_RESTRICTIONS) on a ring set up with
 /// IORING_SETUP_R_DISABLED; they take effect at enable_rings. Afterwards a register op not
@@ -207,13 +207,13 @@ namespace rawring {
 /// -EACCES. Returns 0, or -EBADFD (ring not disabled), -EBUSY (restrictions already
 /// registered), -EINVAL (bad entry, too many, nullptr).
 /// liburing: `io_uring_register_restrictions()`. Since Linux 5.10.
-[[nodiscard]] int register_restrictions(ring& r, const abi::io_uring_restriction* res,
+[[nodiscard]] int register_restrictions(ring_state& r, const abi::io_uring_restriction* res,
                                         unsigned nr) noexcept;
 
 /// Enables a ring set up with IORING_SETUP_R_DISABLED (IORING_REGISTER_ENABLE_RINGS); until
 /// then io_uring_enter fails with -EBADFD. Returns 0 or -EBADFD (not disabled).
 /// liburing: `io_uring_enable_rings()`. Since Linux 5.10.
-[[nodiscard]] int enable_rings(ring& r) noexcept;
+[[nodiscard]] int enable_rings(ring_state& r) noexcept;
 
 // ---- io-wq -------------------------------------------------------------------------------------
 
@@ -222,17 +222,17 @@ namespace rawring {
 /// Workers created afterwards use it. Returns 0, or -EINVAL (cpusz 0 or >= 2^31, mask nullptr,
 /// CPUs outside the task's allowed set), -EFAULT.
 /// liburing: `io_uring_register_iowq_aff()`. Since Linux 5.14.
-[[nodiscard]] int register_iowq_aff(ring& r, std::size_t cpusz, const void* mask) noexcept;
+[[nodiscard]] int register_iowq_aff(ring_state& r, std::size_t cpusz, const void* mask) noexcept;
 
 /// Restores the default io-wq affinity (IORING_UNREGISTER_IOWQ_AFF). Returns 0 or -errno.
 /// liburing: `io_uring_unregister_iowq_aff()`. Since Linux 5.14.
-[[nodiscard]] int unregister_iowq_aff(ring& r) noexcept;
+[[nodiscard]] int unregister_iowq_aff(ring_state& r) noexcept;
 
 /// Sets the io-wq worker limits from `values[2]` ([IO_WQ_BOUND], [IO_WQ_UNBOUND]; 0 keeps a
 /// limit) and writes the previous limits back into `values` (IORING_REGISTER_IOWQ_MAX_WORKERS;
 /// {0, 0} just reads them). Returns 0, or -EINVAL (a value above INT_MAX), -EFAULT.
 /// liburing: `io_uring_register_iowq_max_workers()`. Since Linux 5.15.
-[[nodiscard]] int register_iowq_max_workers(ring& r, unsigned* values) noexcept;
+[[nodiscard]] int register_iowq_max_workers(ring_state& r, unsigned* values) noexcept;
 
 // ---- synchronous cancel and msg_ring ---------------------------------------------------------
 
@@ -242,7 +242,7 @@ namespace rawring {
 /// with -ECANCELED. Returns 0 (or the count with IORING_ASYNC_CANCEL_ALL / ANY), -ENOENT (no
 /// match), -EALREADY (running and could not be stopped), -ETIME, -EINVAL (bad flags or padding).
 /// liburing: `io_uring_register_sync_cancel()`. Since Linux 6.0.
-[[nodiscard]] int register_sync_cancel(ring& r, abi::io_uring_sync_cancel_reg* reg) noexcept;
+[[nodiscard]] int register_sync_cancel(ring_state& r, abi::io_uring_sync_cancel_reg* reg) noexcept;
 
 /// Posts a CQE to another ring without a ring of one's own (IORING_REGISTER_SEND_MSG_RING, fd
 /// -1): `sqe` is an IORING_OP_MSG_RING / IORING_MSG_DATA SQE (prep_msg_ring) naming the target
@@ -261,17 +261,17 @@ namespace rawring {
 /// unknown opcode or strategy, an id below MIN_NAPI_ID, ADD/DEL without static tracking),
 /// -EEXIST / -ENOENT (id already added / not there).
 /// liburing: `io_uring_register_napi()`; Zig: `register_napi()`. Since Linux 6.9.
-[[nodiscard]] int register_napi(ring& r, abi::io_uring_napi* napi) noexcept;
+[[nodiscard]] int register_napi(ring_state& r, abi::io_uring_napi* napi) noexcept;
 
 /// Turns NAPI busy polling off (IORING_UNREGISTER_NAPI); the settings in force are written to
 /// `*napi` unless it is nullptr. Returns 0 or -EFAULT.
 /// liburing: `io_uring_unregister_napi()`; Zig: `unregister_napi()`. Since Linux 6.9.
-[[nodiscard]] int unregister_napi(ring& r, abi::io_uring_napi* napi) noexcept;
+[[nodiscard]] int unregister_napi(ring_state& r, abi::io_uring_napi* napi) noexcept;
 
 /// Selects the clock of the ring's wait timeouts (IORING_REGISTER_CLOCK): CLOCK_MONOTONIC (the
 /// default) or CLOCK_BOOTTIME. Returns 0 or -EINVAL (another clock, resv set).
 /// liburing: `io_uring_register_clock()`. Since Linux 6.12.
-[[nodiscard]] int register_clock(ring& r, const abi::io_uring_clock_register* reg) noexcept;
+[[nodiscard]] int register_clock(ring_state& r, const abi::io_uring_clock_register* reg) noexcept;
 
 // ---- memory regions and registered waits -------------------------------------------------------
 
@@ -282,7 +282,7 @@ namespace rawring {
 /// kernel accepts only before enable_rings on an IORING_SETUP_R_DISABLED ring. Returns 0, or
 /// -EBUSY (a region is registered), -EINVAL (ring enabled with REG_WAIT_ARG, bad flags, size or
 /// alignment), -EFAULT. liburing: `io_uring_register_region()`. Since Linux 6.13.
-[[nodiscard]] int register_region(ring& r, abi::io_uring_mem_region_reg* reg) noexcept;
+[[nodiscard]] int register_region(ring_state& r, abi::io_uring_mem_region_reg* reg) noexcept;
 
 /// Registers `nr` io_uring_reg_wait entries at `reg` (user memory, page-aligned, nr * 64 bytes a
 /// multiple of the page size) as the ring's wait region: register_region with
@@ -292,11 +292,11 @@ namespace rawring {
 /// misaligned or odd-sized memory), -EBUSY, -EFAULT, -EOVERFLOW (nr too large).
 /// liburing: `io_uring_register_wait_reg()` (which now always fails with -EINVAL: its 6.13-rc
 /// opcode never shipped; rawring implements it on MEM_REGION). Since Linux 6.13.
-[[nodiscard]] int register_wait_reg(ring& r, abi::io_uring_reg_wait* reg, unsigned nr) noexcept;
+[[nodiscard]] int register_wait_reg(ring_state& r, abi::io_uring_reg_wait* reg, unsigned nr) noexcept;
 
 /// Changes the SQ and CQ sizes with everything in flight kept: ring::resize_rings (ring.hpp).
 /// liburing: `io_uring_resize_rings()`. Since Linux 6.13.
-[[nodiscard]] inline int resize_rings(ring& r, abi::io_uring_params* p) noexcept {
+[[nodiscard]] inline int resize_rings(ring_state& r, abi::io_uring_params* p) noexcept {
     return p == nullptr ? -err::einval : r.resize_rings(*p);
 }
 
@@ -310,12 +310,12 @@ namespace rawring {
 /// such interface), -EOPNOTSUPP (the interface has no device underneath, e.g. loopback, or
 /// cannot host the queue), -EFAULT, -ENOMEM.
 /// liburing: `io_uring_register_ifq()`. Since Linux 6.15.
-[[nodiscard]] int register_ifq(ring& r, abi::io_uring_zcrx_ifq_reg* reg) noexcept;
+[[nodiscard]] int register_ifq(ring_state& r, abi::io_uring_zcrx_ifq_reg* reg) noexcept;
 
 /// Controls a registered zcrx instance (IORING_REGISTER_ZCRX_CTRL): flush its refill queue,
 /// export it, arm an event. Returns 0 or -errno (-ENXIO: no zcrx with that id; -EINVAL on
 /// kernels that do not know the op). liburing: `io_uring_register_zcrx_ctrl()`. Since Linux 6.19.
-[[nodiscard]] int register_zcrx_ctrl(ring& r, abi::zcrx_ctrl* ctrl) noexcept;
+[[nodiscard]] int register_zcrx_ctrl(ring_state& r, abi::zcrx_ctrl* ctrl) noexcept;
 
 // ---- query and BPF filters (no ring needed) ------------------------------------------------------
 
@@ -333,7 +333,7 @@ namespace rawring {
 /// -EINVAL (bad command, flags, opcode or length; and on kernels that do not know the op),
 /// -EMSGSIZE (payload size mismatch).
 /// liburing: `io_uring_register_bpf_filter()`. Since Linux 7.0.
-[[nodiscard]] int register_bpf_filter(ring& r, abi::io_uring_bpf* bpf) noexcept;
+[[nodiscard]] int register_bpf_filter(ring_state& r, abi::io_uring_bpf* bpf) noexcept;
 
 /// As register_bpf_filter for every ring the calling task creates or uses (fd -1).
 /// liburing: `io_uring_register_bpf_filter_task()`. Since Linux 7.0.

@@ -25,32 +25,44 @@ enum class sq_array {
     keep,
 };
 
-/// The submission queue as mapped from the kernel. `khead`, `ktail`, `kflags` and `kdropped`
-/// point into shared memory and are only touched through std::atomic_ref.
+/// The submission queue as mapped from the kernel, in the layout (and with the member names) of
+/// liburing's `struct io_uring_sq`, so that one state serves rawring and its liburing face.
+/// `khead`, `ktail`, `kflags` and `kdropped` point into shared memory and are only touched
+/// through std::atomic_ref.
 struct sq_ring {
     std::uint32_t* khead;
     std::uint32_t* ktail;
+    std::uint32_t* kring_mask;     ///< the kernel's copy of ring_mask (liburing keeps it; rawring reads ring_mask)
+    std::uint32_t* kring_entries;  ///< the kernel's copy of ring_entries
     std::uint32_t* kflags;
     std::uint32_t* kdropped;
-    std::uint32_t* array;       ///< nullptr on a NO_SQARRAY ring
-    abi::io_uring_sqe* sqes;    ///< 64-B slots; an SQE128 entry spans two
-    std::uint32_t mask;
-    std::uint32_t entries;
-    std::uint32_t sqe_head;     ///< first SQE not yet published to the kernel
-    std::uint32_t sqe_tail;     ///< one past the last SQE handed out by get_sqe
-    std::uint32_t shift;        ///< 1 on an SQE128 ring, else 0
+    std::uint32_t* array;          ///< nullptr on a NO_SQARRAY ring
+    abi::io_uring_sqe* sqes;       ///< 64-B slots; an SQE128 entry spans two
+    std::uint32_t sqe_head;        ///< first SQE not yet published to the kernel
+    std::uint32_t sqe_tail;        ///< one past the last SQE handed out by get_sqe
+    std::size_t ring_sz;           ///< size of the SQ ring mapping (with SINGLE_MMAP, of both rings)
+    void* ring_ptr;                ///< the SQ ring mapping
+    std::uint32_t ring_mask;
+    std::uint32_t ring_entries;
+    std::uint32_t shift;           ///< 1 on an SQE128 ring, else 0 (liburing's pad[0])
+    std::uint32_t spare;           ///< unused (liburing's pad[1])
 };
 
-/// The completion queue as mapped from the kernel.
+/// The completion queue as mapped from the kernel, in the layout of liburing's `struct io_uring_cq`.
 struct cq_ring {
     std::uint32_t* khead;
     std::uint32_t* ktail;
-    std::uint32_t* kflags;      ///< IORING_CQ_EVENTFD_DISABLED lives here
+    std::uint32_t* kring_mask;
+    std::uint32_t* kring_entries;
+    std::uint32_t* kflags;         ///< IORING_CQ_EVENTFD_DISABLED lives here; nullptr if unmapped
     std::uint32_t* koverflow;
-    abi::io_uring_cqe* cqes;    ///< 16-B slots; a CQE32 entry spans two
-    std::uint32_t mask;
-    std::uint32_t entries;
-    std::uint32_t shift;        ///< 1 on a CQE32 ring, else 0
+    abi::io_uring_cqe* cqes;       ///< 16-B slots; a CQE32 entry spans two
+    std::size_t ring_sz;           ///< size of the CQ ring mapping (== sq's with SINGLE_MMAP)
+    void* ring_ptr;                ///< the CQ ring mapping (== sq.ring_ptr with SINGLE_MMAP)
+    std::uint32_t ring_mask;
+    std::uint32_t ring_entries;
+    std::uint32_t shift;           ///< 1 on a CQE32 ring, else 0 (liburing's pad[0])
+    std::uint32_t spare;           ///< unused (liburing's pad[1])
 };
 
 /// The 32-byte view of a CQE on a CQE32 ring (its `big_cqe` holds the op's extra 16 bytes).
@@ -58,7 +70,16 @@ inline const abi::io_uring_cqe32& big_cqe(const abi::io_uring_cqe& cqe) noexcept
     return *reinterpret_cast<const abi::io_uring_cqe32*>(&cqe);
 }
 
-/// One io_uring instance. Move-only; the destructor tears the ring down (`exit`).
+/// The state of one io_uring instance: its fds, flags and mapped SQ and CQ, laid out exactly
+/// as liburing's `struct io_uring` (same members, same offsets), with the hot path and the cold
+/// half (src/ring.cpp) as member functions. It is plain data: trivially copyable, no pointer
+/// into itself, no destructor. Two faces use it: `ring` (below) adds ownership (RAII, moves)
+/// and a safe closed state; rawring's liburing face (include/rawring/liburing) is this very
+/// state seen as `struct io_uring`, so liburing programs read and write its members directly.
+///
+/// A `ring_state` that is not set up has null pointers (as liburing's after
+/// io_uring_queue_exit): only `init` may be called on it. Use `ring` unless you need the
+/// plain state; its functions take a `ring_state&`, so both work everywhere.
 ///
 /// Errors: every call that can fail returns `-errno` (see rawring/errno.hpp). `-EINTR` from a
 /// wait is always handed back to the caller, never retried inside rawring: a signal handler can
@@ -66,14 +87,28 @@ inline const abi::io_uring_cqe32& big_cqe(const abi::io_uring_cqe& cqe) noexcept
 /// in the ring, and SQEs already published stay published (the next submit passes them again).
 ///
 /// Threading: like liburing, one thread submits and one thread reaps (they may be the same).
-class ring : public zig_queue<ring> {
-public:
-    ring() noexcept { reset_idle_(); }
-    ~ring() { (void)exit(); }
-    ring(const ring&) = delete;
-    ring& operator=(const ring&) = delete;
-    ring(ring&& other) noexcept;
-    ring& operator=(ring&& other) noexcept;
+struct ring_state {
+    // ---- the state (liburing's `struct io_uring`) ---------------------------------------------
+
+    sq_ring sq;
+    cq_ring cq;
+    std::uint32_t flags;           ///< the IORING_SETUP_* flags the ring was created with
+    int ring_fd;                   ///< the ring's fd; -1 when closed and after close_ring_fd
+    std::uint32_t features;        ///< the IORING_FEAT_* flags the kernel reported
+    int enter_ring_fd;             ///< what io_uring_enter receives: the fd or the registered index
+    std::uint8_t int_flags;        ///< int_flag_* below
+    std::uint8_t wait_clock;       ///< clock of timed waits: CLOCK_MONOTONIC, or what register_clock set
+    std::uint8_t pad[2];
+    int ring_fd_owner;             ///< the thread (tid) that registered the ring fd (liburing's pad2)
+
+    /// int_flags bits. reg_ring is liburing's INT_FLAG_REG_RING value.
+    static constexpr std::uint8_t int_flag_reg_ring = 1;   ///< the ring fd is registered
+    static constexpr std::uint8_t int_flag_app_mem = 4;    ///< the rings live in caller memory (NO_MMAP)
+    static constexpr std::uint8_t int_flag_no_iowait = 16; ///< enters pass IORING_ENTER_NO_IOWAIT
+
+    /// Zeroes the state and sets both fds to -1: what a state that was never set up holds.
+    /// Does not tear anything down (see exit).
+    void reset() noexcept;
 
     // ---- setup and teardown (src/ring.cpp) --------------------------------------------------
 
@@ -104,36 +139,18 @@ public:
     /// its thread exits. liburing: `io_uring_queue_exit()` (void); Zig: `deinit()`.
     int exit() noexcept;
 
-    /// True between a successful init and exit (also after close_ring_fd: the registered index
-    /// still reaches the ring).
-    [[nodiscard]] bool is_open() const noexcept { return enter_fd_ >= 0; }
-    /// The ring's fd (-1 when closed, and after close_ring_fd).
-    [[nodiscard]] int fd() const noexcept { return ring_fd_; }
-    /// The fd (or registered index) that io_uring_enter receives.
-    [[nodiscard]] int enter_fd() const noexcept { return enter_fd_; }
-    /// True while the ring fd is registered (register_ring_fd): enter_fd() is then the index.
-    /// rawring addition (liburing keeps this in a private flag).
-    [[nodiscard]] bool ring_fd_registered() const noexcept {
-        return (enter_flags_ & abi::IORING_ENTER_REGISTERED_RING) != 0;
-    }
-    /// The IORING_SETUP_* flags the ring was actually created with.
-    [[nodiscard]] std::uint32_t flags() const noexcept { return setup_flags_; }
-    /// The IORING_FEAT_* flags the kernel reported.
-    [[nodiscard]] std::uint32_t features() const noexcept { return features_; }
-    [[nodiscard]] const sq_ring& sq() const noexcept { return sq_; }
-    [[nodiscard]] const cq_ring& cq() const noexcept { return cq_; }
 
     // ---- submission ---------------------------------------------------------------------------
 
     /// The next free SQE, every byte zeroed (64 B, or 128 B on an SQE128 ring), or nullptr when
     /// the SQ is full. liburing: `io_uring_get_sqe()`; Zig: `get_sqe()` (error.SubmissionQueueFull).
     [[nodiscard]] abi::io_uring_sqe* get_sqe() noexcept {
-        const std::uint32_t tail = sq_.sqe_tail;
-        if (tail - sq_head_() >= sq_.entries) return nullptr;
-        abi::io_uring_sqe* sqe = sq_.sqes + ((tail & sq_.mask) << sq_.shift);
-        sq_.sqe_tail = tail + 1;
+        const std::uint32_t tail = sq.sqe_tail;
+        if (tail - sq_head_() >= sq.ring_entries) return nullptr;
+        abi::io_uring_sqe* sqe = sq.sqes + ((tail & sq.ring_mask) << sq.shift);
+        sq.sqe_tail = tail + 1;
         // Constant sizes so the compiler inlines the clear instead of calling memset.
-        if (sq_.shift != 0)
+        if (sq.shift != 0)
             __builtin_memset(static_cast<void*>(sqe), 0, 2 * sizeof(abi::io_uring_sqe));
         else
             __builtin_memset(static_cast<void*>(sqe), 0, sizeof(abi::io_uring_sqe));
@@ -143,21 +160,21 @@ public:
     /// Publishes the SQEs handed out since the last flush (one tail store) and returns how many
     /// SQEs the kernel has yet to consume. liburing: `__io_uring_flush_sq()`; Zig: `flush_sq()`.
     unsigned flush_sq() noexcept {
-        const std::uint32_t tail = sq_.sqe_tail;
-        if (sq_.sqe_head != tail) {
-            sq_.sqe_head = tail;
+        const std::uint32_t tail = sq.sqe_tail;
+        if (sq.sqe_head != tail) {
+            sq.sqe_head = tail;
             // Without SQPOLL the kernel reads the tail only inside io_uring_enter, which this
             // thread calls afterwards, so program order is enough. The SQPOLL thread may read it
             // at any moment: release makes the SQE contents visible before the new tail. Each
             // branch names its order as a constant: an order chosen at run time makes g++ 12
             // emit a locked xchg for both.
-            std::atomic_ref<std::uint32_t> ktail(*sq_.ktail);
+            std::atomic_ref<std::uint32_t> ktail(*sq.ktail);
             if (sqpoll_())
                 ktail.store(tail, std::memory_order_release);
             else
                 ktail.store(tail, std::memory_order_relaxed);
         }
-        return tail - std::atomic_ref<std::uint32_t>(*sq_.khead).load(std::memory_order_relaxed);
+        return tail - std::atomic_ref<std::uint32_t>(*sq.khead).load(std::memory_order_relaxed);
     }
 
     /// Flushes and, when the kernel must be told (always without SQPOLL; with SQPOLL only if its
@@ -192,21 +209,21 @@ public:
     /// Raw io_uring_enter on this ring; the registered-ring flag is added when the fd is
     /// registered. Returns what the kernel returns. Zig: `enter()`.
     [[nodiscard]] int enter(unsigned to_submit, unsigned min_complete, unsigned flags) noexcept {
-        return sys::enter(enter_fd_, to_submit, min_complete, flags | enter_flags_, nullptr);
+        return sys::enter(enter_ring_fd, to_submit, min_complete, flags | enter_flags(), nullptr);
     }
 
     /// SQEs handed out by get_sqe and not yet consumed by the kernel.
     /// liburing: `io_uring_sq_ready()`; Zig: `sq_ready()`.
-    [[nodiscard]] unsigned sq_ready() const noexcept { return sq_.sqe_tail - sq_head_(); }
+    [[nodiscard]] unsigned sq_ready() const noexcept { return sq.sqe_tail - sq_head_(); }
 
     /// Free SQ slots. liburing: `io_uring_sq_space_left()`.
-    [[nodiscard]] unsigned sq_space_left() const noexcept { return sq_.entries - sq_ready(); }
+    [[nodiscard]] unsigned sq_space_left() const noexcept { return sq.ring_entries - sq_ready(); }
 
     // ---- completion ---------------------------------------------------------------------------
 
     /// CQEs ready to be reaped. liburing: `io_uring_cq_ready()`; Zig: `cq_ready()`.
     [[nodiscard]] unsigned cq_ready() const noexcept {
-        return cq_tail_() - std::atomic_ref<std::uint32_t>(*cq_.khead).load(std::memory_order_relaxed);
+        return cq_tail_() - std::atomic_ref<std::uint32_t>(*cq.khead).load(std::memory_order_relaxed);
     }
 
     /// True when the kernel holds completions that did not fit in the CQ (they are flushed into
@@ -227,7 +244,7 @@ public:
     /// only a call that copied nothing can return.
     /// Zig: `copy_cqes()`; liburing: `io_uring_peek_batch_cqe()` + `io_uring_cq_advance()`.
     [[nodiscard]] int copy_cqes(std::span<abi::io_uring_cqe> cqes, unsigned wait_nr) noexcept {
-        if (cq_.shift != 0 || cqes.empty()) return -err::einval;
+        if (cq.shift != 0 || cqes.empty()) return -err::einval;
         return copy_cqes_(cqes.data(), clamp_(cqes.size()), wait_nr);
     }
 
@@ -297,18 +314,18 @@ public:
     /// consuming them; returns how many it visited (pass that to cq_advance). On a CQE32 ring,
     /// `big_cqe(cqe)` reaches the extra 16 bytes. liburing: `io_uring_for_each_cqe`.
     template <class F>
-    unsigned for_each_cqe(F&& f) const noexcept(noexcept(f(*cq_.cqes))) {
-        const std::uint32_t head = std::atomic_ref<std::uint32_t>(*cq_.khead).load(std::memory_order_relaxed);
+    unsigned for_each_cqe(F&& f) const noexcept(noexcept(f(*cq.cqes))) {
+        const std::uint32_t head = std::atomic_ref<std::uint32_t>(*cq.khead).load(std::memory_order_relaxed);
         const std::uint32_t tail = cq_tail_();
         for (std::uint32_t h = head; h != tail; ++h)
-            f(static_cast<const abi::io_uring_cqe&>(cq_.cqes[(h & cq_.mask) << cq_.shift]));
+            f(static_cast<const abi::io_uring_cqe&>(cq.cqes[(h & cq.ring_mask) << cq.shift]));
         return tail - head;
     }
 
     /// Consumes `n` CQEs (one head store). liburing: `io_uring_cq_advance()`; Zig: `cq_advance()`.
     void cq_advance(unsigned n) noexcept {
         if (n == 0) return;
-        std::atomic_ref<std::uint32_t> head(*cq_.khead);
+        std::atomic_ref<std::uint32_t> head(*cq.khead);
         // Release: the kernel may overwrite the slots as soon as it sees the new head, so our
         // reads of them must be complete first.
         head.store(head.load(std::memory_order_relaxed) + n, std::memory_order_release);
@@ -317,7 +334,7 @@ public:
     /// Whether the kernel maps a CQ flags word (IORING_CQ_*; Linux 5.8+). False on a closed ring
     /// and on kernels without the word, where cq().kflags is nullptr (as liburing's `cq.kflags`).
     /// Used by cq_eventfd_toggle (register.hpp). rawring addition.
-    [[nodiscard]] bool cq_flags_mapped() const noexcept { return cq_.kflags != nullptr; }
+    [[nodiscard]] bool cq_flags_mapped() const noexcept { return cq.kflags != nullptr; }
 
     /// Consumes one CQE returned by peek/wait (a nullptr is ignored).
     /// liburing: `io_uring_cqe_seen()`; Zig: `cqe_seen()`.
@@ -389,28 +406,46 @@ public:
     /// answer (>= 0, or -errno), -EBADF on a closed ring. liburing: `do_register()` (internal).
     [[nodiscard]] int register_op(unsigned opcode, const void* arg, unsigned nr_args) noexcept;
 
-private:
-    friend int register_clock(ring& r, const abi::io_uring_clock_register* reg) noexcept;
+    /// True between a successful init and exit (also after close_ring_fd: the registered index
+    /// still reaches the ring).
+    [[nodiscard]] bool is_open() const noexcept { return enter_ring_fd >= 0; }
+    /// The ring's fd (-1 when closed, and after close_ring_fd).
+    [[nodiscard]] int fd() const noexcept { return ring_fd; }
+    /// The fd (or registered index) that io_uring_enter receives.
+    [[nodiscard]] int enter_fd() const noexcept { return enter_ring_fd; }
+    /// True while the ring fd is registered (register_ring_fd): enter_fd() is then the index.
+    /// rawring addition (liburing keeps this in a private flag).
+    [[nodiscard]] bool ring_fd_registered() const noexcept {
+        return (int_flags & int_flag_reg_ring) != 0;
+    }
 
+    /// The IORING_ENTER_* flags every enter adds: REGISTERED_RING while the ring fd is
+    /// registered, NO_IOWAIT after set_iowait(false).
+    [[nodiscard]] std::uint32_t enter_flags() const noexcept {
+        return ((int_flags & int_flag_reg_ring) != 0 ? abi::IORING_ENTER_REGISTERED_RING : 0u) |
+               ((int_flags & int_flag_no_iowait) != 0 ? abi::IORING_ENTER_NO_IOWAIT : 0u);
+    }
+
+protected:
     [[nodiscard]] bool sqpoll_() const noexcept {
-        return (setup_flags_ & abi::IORING_SETUP_SQPOLL) != 0;
+        return (flags & abi::IORING_SETUP_SQPOLL) != 0;
     }
 
     [[nodiscard]] std::uint32_t sq_head_() const noexcept {
         // The SQPOLL thread moves the head concurrently; acquire orders our reuse of a slot
         // after its read of the old contents. Otherwise the head only moves inside our own
         // io_uring_enter calls.
-        return std::atomic_ref<std::uint32_t>(*sq_.khead)
+        return std::atomic_ref<std::uint32_t>(*sq.khead)
             .load(sqpoll_() ? std::memory_order_acquire : std::memory_order_relaxed);
     }
 
     [[nodiscard]] std::uint32_t sq_flags_() const noexcept {
-        return std::atomic_ref<std::uint32_t>(*sq_.kflags).load(std::memory_order_relaxed);
+        return std::atomic_ref<std::uint32_t>(*sq.kflags).load(std::memory_order_relaxed);
     }
 
     [[nodiscard]] std::uint32_t cq_tail_() const noexcept {
         // Acquire pairs with the kernel's release of the tail: the CQEs below it are written.
-        return std::atomic_ref<std::uint32_t>(*cq_.ktail).load(std::memory_order_acquire);
+        return std::atomic_ref<std::uint32_t>(*cq.ktail).load(std::memory_order_acquire);
     }
 
     /// Whether `submitted` SQEs need an io_uring_enter; adds SQ_WAKEUP to `flags` for a
@@ -432,7 +467,7 @@ private:
     /// work (TASKRUN), or an IOPOLL ring that only reaps when entered; with SQPOLL the kernel
     /// thread does the polling, so IOPOLL alone is no reason to enter.
     [[nodiscard]] bool cq_needs_enter_() const noexcept {
-        return (setup_flags_ & (abi::IORING_SETUP_IOPOLL | abi::IORING_SETUP_SQPOLL)) ==
+        return (flags & (abi::IORING_SETUP_IOPOLL | abi::IORING_SETUP_SQPOLL)) ==
                    abi::IORING_SETUP_IOPOLL ||
                (sq_flags_() & (abi::IORING_SQ_CQ_OVERFLOW | abi::IORING_SQ_TASKRUN)) != 0;
     }
@@ -448,10 +483,10 @@ private:
     }
 
     [[nodiscard]] abi::io_uring_cqe* peek_(unsigned* avail) const noexcept {
-        const std::uint32_t head = std::atomic_ref<std::uint32_t>(*cq_.khead).load(std::memory_order_relaxed);
+        const std::uint32_t head = std::atomic_ref<std::uint32_t>(*cq.khead).load(std::memory_order_relaxed);
         const std::uint32_t tail = cq_tail_();
         *avail = tail - head;
-        return tail != head ? &cq_.cqes[(head & cq_.mask) << cq_.shift] : nullptr;
+        return tail != head ? &cq.cqes[(head & cq.ring_mask) << cq.shift] : nullptr;
     }
 
     /// Waits for `wait_nr` CQEs (0: only flush what the kernel holds; a non-waiting call enters
@@ -468,7 +503,7 @@ private:
             if (cqe != nullptr && (avail >= wait_nr || entered)) return 0;
             if (entered && wait_nr == 0) return -err::eagain;
             const int ret =
-                sys::enter(enter_fd_, 0, wait_nr, abi::IORING_ENTER_GETEVENTS | enter_flags_, nullptr);
+                sys::enter(enter_ring_fd, 0, wait_nr, abi::IORING_ENTER_GETEVENTS | enter_flags(), nullptr);
             if (ret < 0) return ret;
         }
     }
@@ -482,7 +517,7 @@ private:
 
     /// One non-waiting GETEVENTS enter: runs deferred completion work and flushes overflow.
     [[nodiscard]] int flush_deferred_() noexcept {
-        return sys::enter(enter_fd_, 0, 0, abi::IORING_ENTER_GETEVENTS | enter_flags_, nullptr);
+        return sys::enter(enter_ring_fd, 0, 0, abi::IORING_ENTER_GETEVENTS | enter_flags(), nullptr);
     }
 
     template <class Out>
@@ -494,30 +529,63 @@ private:
         return n > 0xffffffffu ? 0xffffffffu : static_cast<unsigned>(n);
     }
 
-    /// Points every shared-word pointer at idle_ and zeroes the counts: a closed ring answers
-    /// every call safely (get_sqe nullptr, peek -EAGAIN, enter -EBADF) with no branch added.
-    void reset_idle_() noexcept;
     int setup_(unsigned entries, abi::io_uring_params& p) noexcept;
     int unregister_ring_fd_() noexcept;
     [[nodiscard]] bool ring_fd_ours_() const noexcept;
     int map_(const abi::io_uring_params& p) noexcept;
-    void unmap_() noexcept;
+    void unmap_() const noexcept;
+    /// Bytes of the SQE array mapping.
+    [[nodiscard]] std::size_t sqes_bytes_() const noexcept {
+        return std::size_t{sq.ring_entries} * (sizeof(abi::io_uring_sqe) << sq.shift);
+    }
 
-    sq_ring sq_{};
-    cq_ring cq_{};
-    int ring_fd_ = -1;
-    int enter_fd_ = -1;
-    std::uint32_t enter_flags_ = 0;   // IORING_ENTER_REGISTERED_RING when registered
-    int ring_fd_owner_ = 0;           // the thread (tid) that registered the ring fd
-    int wait_clock_ = 1;              // CLOCK_MONOTONIC, or what register_clock chose
-    std::uint32_t setup_flags_ = 0;
-    std::uint32_t features_ = 0;
-    void* ring_ptr_ = nullptr;        // SQ ring (and CQ ring with FEAT_SINGLE_MMAP)
-    std::size_t ring_size_ = 0;
-    void* cq_ptr_ = nullptr;          // CQ ring when mapped on its own (pre-5.4 kernels)
-    std::size_t cq_size_ = 0;
-    void* sqes_ptr_ = nullptr;
-    std::size_t sqes_size_ = 0;
+};
+
+static_assert(sizeof(sq_ring) == 104 && offsetof(sq_ring, sqe_head) == 64 &&
+              offsetof(sq_ring, ring_sz) == 72 && offsetof(sq_ring, ring_mask) == 88,
+              "sq_ring must keep liburing's struct io_uring_sq layout");
+static_assert(sizeof(cq_ring) == 88 && offsetof(cq_ring, ring_sz) == 56 &&
+              offsetof(cq_ring, ring_mask) == 72, "cq_ring must keep liburing's struct io_uring_cq layout");
+static_assert(sizeof(ring_state) == 216 && offsetof(ring_state, flags) == 192 &&
+              offsetof(ring_state, enter_ring_fd) == 204 && offsetof(ring_state, int_flags) == 208 &&
+              offsetof(ring_state, ring_fd_owner) == 212,
+              "ring_state must keep liburing's struct io_uring layout");
+static_assert(__is_standard_layout(ring_state) && __is_trivially_copyable(ring_state));
+
+/// One io_uring instance that owns its ring: the destructor tears it down (`exit`), it is
+/// move-only, and while closed (before init, after exit or a move) every call answers safely
+/// (get_sqe nullptr, peek -EAGAIN, enter -EBADF): its pointers then lead to a few words of its
+/// own instead of null. Everything else is `ring_state`'s, so a `ring` goes wherever a
+/// `ring_state&` is taken.
+class ring : public ring_state, public zig_queue<ring> {
+public:
+    ring() noexcept { reset_idle_(); }
+    ~ring() { (void)exit(); }
+    ring(const ring&) = delete;
+    ring& operator=(const ring&) = delete;
+    ring(ring&& other) noexcept;
+    ring& operator=(ring&& other) noexcept;
+
+    /// ring_state::init, leaving the ring safely closed when it fails.
+    [[nodiscard]] int init(unsigned entries, std::uint32_t flags = 0) noexcept;
+    [[nodiscard]] int init(unsigned entries, abi::io_uring_params& p,
+                           sq_array mode = sq_array::automatic) noexcept;
+    /// ring_state::exit, leaving the ring safely closed.
+    int exit() noexcept;
+    /// ring_state::resize_rings, leaving the ring safely closed if the new rings cannot be mapped.
+    [[nodiscard]] int resize_rings(abi::io_uring_params& p) noexcept;
+
+    /// The IORING_SETUP_* flags the ring was actually created with.
+    [[nodiscard]] std::uint32_t flags() const noexcept { return ring_state::flags; }
+    /// The IORING_FEAT_* flags the kernel reported.
+    [[nodiscard]] std::uint32_t features() const noexcept { return ring_state::features; }
+    [[nodiscard]] const sq_ring& sq() const noexcept { return ring_state::sq; }
+    [[nodiscard]] const cq_ring& cq() const noexcept { return ring_state::cq; }
+
+private:
+    /// Points every shared-word pointer at idle_ and zeroes the counts.
+    void reset_idle_() noexcept;
+
     std::uint32_t idle_[3] = {};      // stand-in shared words while closed
 };
 
@@ -527,8 +595,8 @@ private:
 /// the next SQE (all 128 bytes zeroed), else nullptr, as also when the SQ is full. (liburing
 /// also serves SQE_MIXED rings by taking two slots; ring::init refuses SQE_MIXED, so rawring
 /// never sees one.) liburing: `io_uring_get_sqe128()`.
-[[nodiscard]] inline abi::io_uring_sqe* get_sqe128(ring& r) noexcept {
-    if ((r.flags() & abi::IORING_SETUP_SQE128) == 0) return nullptr;
+[[nodiscard]] inline abi::io_uring_sqe* get_sqe128(ring_state& r) noexcept {
+    if ((r.flags & abi::IORING_SETUP_SQE128) == 0) return nullptr;
     return r.get_sqe();
 }
 
@@ -536,26 +604,26 @@ private:
 // ---- copy_cqes internals ------------------------------------------------------------------------
 
 template <class Out>
-unsigned ring::copy_ready_(Out* out, unsigned cap) noexcept {
-    std::atomic_ref<std::uint32_t> khead(*cq_.khead);
+unsigned ring_state::copy_ready_(Out* out, unsigned cap) noexcept {
+    std::atomic_ref<std::uint32_t> khead(*cq.khead);
     const std::uint32_t head = khead.load(std::memory_order_relaxed);
     const std::uint32_t ready = cq_tail_() - head;
     const unsigned n = ready < cap ? ready : cap;
     if (n == 0) return 0;
     constexpr std::size_t out_size = sizeof(Out);
-    const std::size_t slot_size = sizeof(abi::io_uring_cqe) << cq_.shift;
-    const std::uint32_t first = head & cq_.mask;
-    const unsigned to_end = cq_.entries - first < n ? cq_.entries - first : n;
+    const std::size_t slot_size = sizeof(abi::io_uring_cqe) << cq.shift;
+    const std::uint32_t first = head & cq.ring_mask;
+    const unsigned to_end = cq.ring_entries - first < n ? cq.ring_entries - first : n;
     if (out_size == slot_size) {
         // Two block copies at most: up to the end of the ring, then from its start.
-        __builtin_memcpy(static_cast<void*>(out), &cq_.cqes[first << cq_.shift], to_end * slot_size);
+        __builtin_memcpy(static_cast<void*>(out), &cq.cqes[first << cq.shift], to_end * slot_size);
         if (n > to_end)
-            __builtin_memcpy(static_cast<void*>(out + to_end), cq_.cqes, (n - to_end) * slot_size);
+            __builtin_memcpy(static_cast<void*>(out + to_end), cq.cqes, (n - to_end) * slot_size);
     } else {
         // Only reached for io_uring_cqe32 out of a 16-byte ring: widen each entry.
         for (unsigned i = 0; i < n; ++i) {
             __builtin_memset(static_cast<void*>(out + i), 0, out_size);
-            __builtin_memcpy(static_cast<void*>(out + i), &cq_.cqes[(head + i) & cq_.mask],
+            __builtin_memcpy(static_cast<void*>(out + i), &cq.cqes[(head + i) & cq.ring_mask],
                              sizeof(abi::io_uring_cqe));
         }
     }
@@ -565,7 +633,7 @@ unsigned ring::copy_ready_(Out* out, unsigned cap) noexcept {
 }
 
 template <class Out>
-int ring::copy_cqes_(Out* out, unsigned cap, unsigned wait_nr) noexcept {
+int ring_state::copy_cqes_(Out* out, unsigned cap, unsigned wait_nr) noexcept {
     if (const unsigned n = copy_ready_(out, cap); n != 0) return static_cast<int>(n);
     if (wait_nr == 0 && !cq_needs_enter_()) return 0;
     const int ret = enter(0, wait_nr, abi::IORING_ENTER_GETEVENTS);
