@@ -44,60 +44,14 @@ T* at(void* base, std::uint32_t offset) noexcept {
 
 } // namespace
 
-ring::ring(ring&& other) noexcept {
-    reset_idle_();
-    *this = static_cast<ring&&>(other);
-}
-
-ring& ring::operator=(ring&& other) noexcept {
-    if (this == &other) return *this;
-    exit();
-    if (!other.is_open()) return *this;  // a closed ring: stay idle, pointing at our own words
-    // An open ring's pointers all lead into its mappings (cq.kflags is nullptr where the kernel
-    // maps no CQ flags word), so the plain copy leaves no pointer into `other`.
-    static_cast<ring_state&>(*this) = static_cast<const ring_state&>(other);
-    other.ring_state::reset();  // ownership moved: reset without unmapping or closing
-    other.reset_idle_();
-    return *this;
-}
-
 void ring_state::reset() noexcept {
     *this = ring_state{};
     ring_fd = enter_ring_fd = -1;
     wait_clock = clock_monotonic;
-}
-
-void ring::reset_idle_() noexcept {
-    // Only a closed ring points into itself, and a move never copies a closed ring's pointers.
-    ring_state::reset();
-    idle_[0] = idle_[1] = idle_[2] = 0;
-    ring_state::sq.khead = ring_state::sq.ktail = &idle_[0];
-    ring_state::sq.kflags = ring_state::sq.kdropped = &idle_[1];
-    ring_state::cq.khead = ring_state::cq.ktail = ring_state::cq.koverflow = &idle_[2];
-}
-
-int ring::init(unsigned entries, std::uint32_t flags) noexcept {
-    const int ret = ring_state::init(entries, flags);
-    if (!is_open()) reset_idle_();
-    return ret;
-}
-
-int ring::init(unsigned entries, abi::io_uring_params& p, sq_array mode) noexcept {
-    const int ret = ring_state::init(entries, p, mode);
-    if (!is_open()) reset_idle_();
-    return ret;
-}
-
-int ring::exit() noexcept {
-    const int ret = ring_state::exit();
-    reset_idle_();
-    return ret;
-}
-
-int ring::resize_rings(abi::io_uring_params& p) noexcept {
-    const int ret = ring_state::resize_rings(p);
-    if (!is_open()) reset_idle_();
-    return ret;
+    std::uint32_t* const words = detail::closed_ring_words;
+    sq.khead = sq.ktail = &words[0];
+    sq.kflags = sq.kdropped = &words[1];
+    cq.khead = cq.ktail = cq.koverflow = &words[2];
 }
 
 int ring_state::init(unsigned entries, std::uint32_t flags) noexcept {

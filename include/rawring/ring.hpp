@@ -65,6 +65,12 @@ struct cq_ring {
     std::uint32_t spare;           ///< unused (liburing's pad[1])
 };
 
+namespace detail {
+/// What a closed ring's head, tail and flag pointers lead to: [0] SQ head and tail, [1] SQ
+/// flags and dropped count, [2] CQ head, tail and overflow count.
+inline std::uint32_t closed_ring_words[3] = {};
+} // namespace detail
+
 /// The 32-byte view of a CQE on a CQE32 ring (its `big_cqe` holds the op's extra 16 bytes).
 inline const abi::io_uring_cqe32& big_cqe(const abi::io_uring_cqe& cqe) noexcept {
     return *reinterpret_cast<const abi::io_uring_cqe32*>(&cqe);
@@ -77,9 +83,14 @@ inline const abi::io_uring_cqe32& big_cqe(const abi::io_uring_cqe& cqe) noexcept
 /// and a safe closed state; rawring's liburing face (include/rawring/liburing) is this very
 /// state seen as `struct io_uring`, so liburing programs read and write its members directly.
 ///
-/// A `ring_state` that is not set up has null pointers (as liburing's after
-/// io_uring_queue_exit): only `init` may be called on it. Use `ring` unless you need the
-/// plain state; its functions take a `ring_state&`, so both work everywhere.
+/// A closed state (after reset() or exit(); also what `ring` holds before init and after a
+/// move) answers every call safely: get_sqe nullptr, peek -EAGAIN, enter -EBADF. Its head and
+/// tail pointers lead to shared words of the library's (each queue's head and tail the same
+/// word, so even a stray cq_advance keeps it empty), never into the state itself, so copies
+/// and moves leave no pointer behind. Memory that was never reset (liburing's `struct io_uring`
+/// on the stack) holds no state at all: reset() it before init(), which refuses a state that
+/// looks open (the liburing face does so). Use `ring` unless you need the plain
+/// state; every function here takes a `ring_state&`, so both work everywhere.
 ///
 /// Errors: every call that can fail returns `-errno` (see rawring/errno.hpp). `-EINTR` from a
 /// wait is always handed back to the caller, never retried inside rawring: a signal handler can
@@ -106,8 +117,8 @@ struct ring_state {
     static constexpr std::uint8_t int_flag_app_mem = 4;    ///< the rings live in caller memory (NO_MMAP)
     static constexpr std::uint8_t int_flag_no_iowait = 16; ///< enters pass IORING_ENTER_NO_IOWAIT
 
-    /// Zeroes the state and sets both fds to -1: what a state that was never set up holds.
-    /// Does not tear anything down (see exit).
+    /// Makes this a closed state: zeroes every count, sets both fds to -1 and points the
+    /// shared-word pointers at the library's closed-ring words. Tears nothing down (see exit).
     void reset() noexcept;
 
     // ---- setup and teardown (src/ring.cpp) --------------------------------------------------
@@ -552,28 +563,24 @@ static_assert(sizeof(ring_state) == 216 && offsetof(ring_state, flags) == 192 &&
               "ring_state must keep liburing's struct io_uring layout");
 static_assert(__is_standard_layout(ring_state) && __is_trivially_copyable(ring_state));
 
-/// One io_uring instance that owns its ring: the destructor tears it down (`exit`), it is
-/// move-only, and while closed (before init, after exit or a move) every call answers safely
-/// (get_sqe nullptr, peek -EAGAIN, enter -EBADF): its pointers then lead to a few words of its
-/// own instead of null. Everything else is `ring_state`'s, so a `ring` goes wherever a
-/// `ring_state&` is taken.
+/// One io_uring instance that owns its ring: the destructor tears it down (`exit`) and it is
+/// move-only. Everything else is `ring_state`'s, so a `ring` goes wherever a `ring_state&` is
+/// taken.
 class ring : public ring_state, public zig_queue<ring> {
 public:
-    ring() noexcept { reset_idle_(); }
+    ring() noexcept { reset(); }
     ~ring() { (void)exit(); }
     ring(const ring&) = delete;
     ring& operator=(const ring&) = delete;
-    ring(ring&& other) noexcept;
-    ring& operator=(ring&& other) noexcept;
-
-    /// ring_state::init, leaving the ring safely closed when it fails.
-    [[nodiscard]] int init(unsigned entries, std::uint32_t flags = 0) noexcept;
-    [[nodiscard]] int init(unsigned entries, abi::io_uring_params& p,
-                           sq_array mode = sq_array::automatic) noexcept;
-    /// ring_state::exit, leaving the ring safely closed.
-    int exit() noexcept;
-    /// ring_state::resize_rings, leaving the ring safely closed if the new rings cannot be mapped.
-    [[nodiscard]] int resize_rings(abi::io_uring_params& p) noexcept;
+    ring(ring&& other) noexcept : ring_state(other) { other.reset(); }
+    ring& operator=(ring&& other) noexcept {
+        if (this != &other) {
+            (void)exit();
+            static_cast<ring_state&>(*this) = other;
+            other.reset();  // ownership moved: reset without unmapping or closing
+        }
+        return *this;
+    }
 
     /// The IORING_SETUP_* flags the ring was actually created with.
     [[nodiscard]] std::uint32_t flags() const noexcept { return ring_state::flags; }
@@ -581,12 +588,6 @@ public:
     [[nodiscard]] std::uint32_t features() const noexcept { return ring_state::features; }
     [[nodiscard]] const sq_ring& sq() const noexcept { return ring_state::sq; }
     [[nodiscard]] const cq_ring& cq() const noexcept { return ring_state::cq; }
-
-private:
-    /// Points every shared-word pointer at idle_ and zeroes the counts.
-    void reset_idle_() noexcept;
-
-    std::uint32_t idle_[3] = {};      // stand-in shared words while closed
 };
 
 // ---- 128-byte SQEs -----------------------------------------------------------------------------
