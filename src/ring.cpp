@@ -2,6 +2,8 @@
 // The cold half of class ring: setup and mapping, teardown, moves, timed waits, ring-fd registration.
 #include "rawring/ring.hpp"
 
+#include "rawring/prep.hpp"
+
 #include <cerrno>
 #include <ctime>
 
@@ -16,13 +18,66 @@ static_assert(err::eintr == EINTR && err::enxio == ENXIO && err::ebadf == EBADF 
 
 namespace {
 
-// Setup flags whose ring layout or memory model rawring does not drive yet.
+// Setup flags whose ring layout rawring does not drive yet.
 constexpr std::uint32_t unsupported_setup_flags =
-    abi::IORING_SETUP_SQE_MIXED | abi::IORING_SETUP_CQE_MIXED | abi::IORING_SETUP_NO_MMAP |
-    abi::IORING_SETUP_REGISTERED_FD_ONLY | abi::IORING_SETUP_SQ_REWIND;
+    abi::IORING_SETUP_SQE_MIXED | abi::IORING_SETUP_CQE_MIXED | abi::IORING_SETUP_SQ_REWIND;
+
+// The page size NO_MMAP memory is laid out for (the kernel pins whole pages of it).
+constexpr std::size_t ring_page = 4096;
+
+constexpr std::size_t page_round(std::size_t n) noexcept { return (n + ring_page - 1) & ~(ring_page - 1); }
+
+// The kernel's limits (without IORING_SETUP_CLAMP, larger sizes are -EINVAL).
+constexpr unsigned max_sq_entries = 32768;
+constexpr unsigned max_cq_entries = 2 * max_sq_entries;
+
+constexpr unsigned pow2_at_least(unsigned n) noexcept {
+    unsigned v = 1;
+    while (v < n) v <<= 1;
+    return v;
+}
+
+/// The SQ and CQ sizes the kernel will give `entries` with `p`, or false where it refuses.
+constexpr bool ring_sizes(unsigned entries, const abi::io_uring_params& p, unsigned* sq, unsigned* cq) noexcept {
+    if (entries == 0) return false;
+    const bool clamp = (p.flags & abi::IORING_SETUP_CLAMP) != 0;
+    if (entries > max_sq_entries) {
+        if (!clamp) return false;
+        entries = max_sq_entries;
+    }
+    *sq = pow2_at_least(entries);
+    *cq = 2 * *sq;
+    if ((p.flags & abi::IORING_SETUP_CQSIZE) != 0) {
+        unsigned want = p.cq_entries;
+        if (want == 0) return false;
+        if (want > max_cq_entries) {
+            if (!clamp) return false;
+            want = max_cq_entries;
+        }
+        *cq = pow2_at_least(want);
+        if (*cq < *sq) return false;
+    }
+    return true;
+}
+
+/// Bytes of the SQE array and of the rings (the kernel's struct io_rings: a 64-byte header,
+/// the CQEs, then the SQ index array at a cache-line boundary) of a NO_MMAP ring, page-rounded.
+constexpr void ring_parts(unsigned sq, unsigned cq, std::uint32_t flags, std::size_t* sqes,
+                          std::size_t* rings) noexcept {
+    const std::size_t sqe = (flags & abi::IORING_SETUP_SQE128) != 0 ? 128 : 64;
+    const std::size_t cqe = (flags & abi::IORING_SETUP_CQE32) != 0 ? 32 : 16;
+    std::size_t r = 64 + std::size_t{cq} * cqe;
+    if ((flags & abi::IORING_SETUP_NO_SQARRAY) == 0) r = ((r + 63) & ~std::size_t{63}) + std::size_t{sq} * 4;
+    *sqes = page_round(std::size_t{sq} * sqe);
+    *rings = page_round(r);
+}
 
 constexpr int clock_monotonic = 1;  // the kernel's default clock for wait timeouts
 static_assert(clock_monotonic == CLOCK_MONOTONIC);
+
+// The user_data of the TIMEOUT requests that time waits on kernels without EXT_ARG (liburing's
+// LIBURING_UDATA_TIMEOUT).
+constexpr std::uint64_t timeout_user_data = ~std::uint64_t{0};
 
 // Retries of a ring-fd unregistration that failed for a passing reason.
 constexpr int unregister_tries = 3;
@@ -64,6 +119,8 @@ int ring_state::init(unsigned entries, abi::io_uring_params& p, sq_array mode) n
     if (is_open()) return -err::ebusy;
     if (entries == 0) return -err::einval;  // the kernel says the same; save the syscall
     if ((p.flags & unsupported_setup_flags) != 0) return -err::eopnotsupp;
+    // NO_MMAP needs the caller's memory (init_mem); REGISTERED_FD_ONLY comes only with it.
+    if ((p.flags & (abi::IORING_SETUP_NO_MMAP | abi::IORING_SETUP_REGISTERED_FD_ONLY)) != 0) return -err::einval;
     if (mode == sq_array::keep || (p.flags & abi::IORING_SETUP_NO_SQARRAY) != 0)
         return setup_(entries, p);
     // Try without the index array first (6.6+); an older kernel rejects the flag with -EINVAL
@@ -77,13 +134,65 @@ int ring_state::init(unsigned entries, abi::io_uring_params& p, sq_array mode) n
 }
 
 int ring_state::setup_(unsigned entries, abi::io_uring_params& p) noexcept {
+    const std::uint8_t app_mem = int_flags & int_flag_app_mem;
     const int fd = sys::setup(entries, &p);
-    if (fd < 0) return fd;
+    if (fd < 0) {
+        int_flags &= static_cast<std::uint8_t>(~app_mem);
+        return fd;
+    }
     ring_fd = enter_ring_fd = fd;
+    if ((p.flags & abi::IORING_SETUP_REGISTERED_FD_ONLY) != 0) {
+        // No fd: what setup returned is this thread's registered index of the ring.
+        ring_fd = -1;
+        int_flags |= int_flag_reg_ring;
+        ring_fd_owner = sys::gettid();
+    }
     flags = p.flags;
     features = p.features;
     const int ret = map_(p);
     if (ret < 0) exit();
+    return ret;
+}
+
+long ring_state::memory_needed(unsigned entries, const abi::io_uring_params& p) noexcept {
+    unsigned sq = 0, cq = 0;
+    if (!ring_sizes(entries, p, &sq, &cq)) return -err::einval;
+    std::size_t sqes = 0, rings = 0;
+    ring_parts(sq, cq, p.flags, &sqes, &rings);
+    return static_cast<long>(sqes + rings);
+}
+
+int ring_state::init_mem(unsigned entries, abi::io_uring_params& p, void* buf, std::size_t size) noexcept {
+    if (is_open()) return -err::ebusy;
+    unsigned sq = 0, cq = 0;
+    if (!ring_sizes(entries, p, &sq, &cq)) return -err::einval;
+    if ((p.flags & unsupported_setup_flags) != 0) return -err::eopnotsupp;
+    if (buf == nullptr || (reinterpret_cast<std::uintptr_t>(buf) & (ring_page - 1)) != 0) return -err::einval;
+    std::size_t sqes = 0, rings = 0;
+    ring_parts(sq, cq, p.flags, &sqes, &rings);
+    if (size < sqes + rings) return -err::enomem;
+    // The SQE array first, the rings after it: both page aligned.
+    p.flags |= abi::IORING_SETUP_NO_MMAP;
+    p.sq_off = abi::io_sqring_offsets{};
+    p.cq_off = abi::io_cqring_offsets{};
+    p.sq_off.user_addr = reinterpret_cast<std::uintptr_t>(buf);
+    p.cq_off.user_addr = reinterpret_cast<std::uintptr_t>(buf) + sqes;
+    int_flags |= int_flag_app_mem;
+    const int ret = setup_(entries, p);
+    if (ret < 0) return ret;
+    return static_cast<int>(sqes + rings);
+}
+
+int ring_state::adopt(int fd, const abi::io_uring_params& p) noexcept {
+    if (is_open()) return -err::ebusy;
+    ring_fd = enter_ring_fd = fd;
+    flags = p.flags;
+    features = p.features;
+    const int ret = map_(p);
+    if (ret < 0) {
+        unmap_();
+        reset();  // the fd stays the caller's
+    }
     return ret;
 }
 
@@ -99,12 +208,15 @@ int ring_state::map_(const abi::io_uring_params& p) noexcept {
     if (single && cq_size > sq_size) sq_size = cq_size;
 
     // Each mapping is recorded as soon as it exists, so that exit() unmaps exactly those.
+    // A NO_MMAP ring lives in the memory the caller gave (init_mem): nothing to map.
+    const bool app_mem = (p.flags & abi::IORING_SETUP_NO_MMAP) != 0;
     int error = 0;
-    void* const ring_base = sys::mmap_ring(ring_fd, sq_size, abi::IORING_OFF_SQ_RING, &error);
+    void* const ring_base = app_mem ? reinterpret_cast<void*>(static_cast<std::uintptr_t>(p.cq_off.user_addr))
+                                    : sys::mmap_ring(ring_fd, sq_size, abi::IORING_OFF_SQ_RING, &error);
     if (ring_base == nullptr) return error;
     sq.ring_ptr = cq.ring_ptr = ring_base;
     sq.ring_sz = cq.ring_sz = sq_size;
-    if (!single) {
+    if (!single && !app_mem) {
         cq.ring_ptr = nullptr;  // not ours to unmap until the CQ's own mapping exists
         void* const cq_base = sys::mmap_ring(ring_fd, cq_size, abi::IORING_OFF_CQ_RING, &error);
         if (cq_base == nullptr) return error;
@@ -114,7 +226,8 @@ int ring_state::map_(const abi::io_uring_params& p) noexcept {
     void* const cq_base = cq.ring_ptr;
     sq.shift = sqe_shift;
     sq.ring_entries = p.sq_entries;
-    void* const sqes = sys::mmap_ring(ring_fd, sqes_bytes_(), abi::IORING_OFF_SQES, &error);
+    void* const sqes = app_mem ? reinterpret_cast<void*>(static_cast<std::uintptr_t>(p.sq_off.user_addr))
+                               : sys::mmap_ring(ring_fd, sqes_bytes_(), abi::IORING_OFF_SQES, &error);
     if (sqes == nullptr) return error;
     sq.sqes = static_cast<abi::io_uring_sqe*>(sqes);
 
@@ -181,21 +294,117 @@ int ring_state::submit_and_wait_timeout(abi::io_uring_cqe** cqe_ptr, unsigned wa
                                   const abi::kernel_timespec* ts, const void* sigmask) noexcept {
     *cqe_ptr = nullptr;
     if (!is_open()) return -err::ebadf;
-    if ((features & abi::IORING_FEAT_EXT_ARG) == 0) return -err::eopnotsupp;
+    if (ts != nullptr && (features & abi::IORING_FEAT_EXT_ARG) == 0)
+        return timeout_sqe_wait_(cqe_ptr, wait_nr, ts, sigmask);
     return timed_wait_(cqe_ptr, flush_sq(), wait_nr, ts, sigmask);
 }
 
-int ring_state::wait_cqe_timeout(abi::io_uring_cqe** cqe_ptr, const abi::kernel_timespec* ts) noexcept {
-    if (ts == nullptr) return wait_cqe(cqe_ptr);
-    unsigned avail;
-    if ((*cqe_ptr = peek_(&avail)) != nullptr) return 0;
+int ring_state::submit_and_wait_min_timeout(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,
+                                            const abi::kernel_timespec* ts, unsigned min_wait_usec,
+                                            const void* sigmask) noexcept {
+    *cqe_ptr = nullptr;
     if (!is_open()) return -err::ebadf;
-    if ((features & abi::IORING_FEAT_EXT_ARG) == 0) return -err::eopnotsupp;
-    return timed_wait_(cqe_ptr, 0, 1, ts, nullptr);
+    if ((features & abi::IORING_FEAT_MIN_TIMEOUT) == 0) return -err::einval;
+    return timed_wait_(cqe_ptr, flush_sq(), wait_nr, ts, sigmask, min_wait_usec);
+}
+
+int ring_state::wait_cqe_timeout(abi::io_uring_cqe** cqe_ptr, const abi::kernel_timespec* ts) noexcept {
+    return wait_cqes(cqe_ptr, 1, ts, nullptr);
+}
+
+int ring_state::wait_cqes(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,
+                          const abi::kernel_timespec* ts, const void* sigmask) noexcept {
+    unsigned avail;
+    if ((*cqe_ptr = peek_(&avail)) != nullptr && avail >= wait_nr) return 0;
+    if (ts == nullptr) return get_cqe_(cqe_ptr, 0, wait_nr, sigmask);
+    if (!is_open()) return -err::ebadf;
+    if ((features & abi::IORING_FEAT_EXT_ARG) == 0) {
+        const int ret = timeout_sqe_wait_(cqe_ptr, wait_nr, ts, sigmask);
+        return ret < 0 ? ret : 0;
+    }
+    return timed_wait_(cqe_ptr, 0, wait_nr, ts, sigmask);
+}
+
+int ring_state::wait_cqes_min_timeout(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,
+                                      const abi::kernel_timespec* ts, unsigned min_wait_usec,
+                                      const void* sigmask) noexcept {
+    *cqe_ptr = nullptr;
+    if (!is_open()) return -err::ebadf;
+    if ((features & abi::IORING_FEAT_MIN_TIMEOUT) == 0) return -err::einval;
+    unsigned avail;
+    if ((*cqe_ptr = peek_(&avail)) != nullptr && avail >= wait_nr) return 0;
+    return timed_wait_(cqe_ptr, 0, wait_nr, ts, sigmask, min_wait_usec);
+}
+
+int ring_state::set_iowait(bool enabled) noexcept {
+    if ((features & abi::IORING_FEAT_NO_IOWAIT) == 0) return -err::eopnotsupp;
+    if (enabled)
+        int_flags &= static_cast<std::uint8_t>(~int_flag_no_iowait);
+    else
+        int_flags |= int_flag_no_iowait;
+    return 0;
+}
+
+abi::io_uring_cqe* ring_state::skip_timeout_cqes_(unsigned* avail) noexcept {
+    std::atomic_ref<std::uint32_t> khead(*cq.khead);
+    std::uint32_t head = khead.load(std::memory_order_relaxed);
+    const std::uint32_t tail = cq_tail_();
+    for (; head != tail; ++head) {
+        abi::io_uring_cqe* cqe = &cq.cqes[(head & cq.ring_mask) << cq.shift];
+        if (cqe->user_data != timeout_user_data) {
+            *avail = tail - head;
+            return cqe;
+        }
+        khead.store(head + 1, std::memory_order_release);
+    }
+    *avail = 0;
+    return nullptr;
+}
+
+int ring_state::timeout_sqe_wait_(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,
+                                  const abi::kernel_timespec* ts, const void* sigmask) noexcept {
+    abi::io_uring_sqe* sqe = get_sqe();
+    if (sqe == nullptr) {
+        // A full SQ: submit what is there to make room, as liburing does.
+        const int ret = submit();
+        if (ret < 0) return ret;
+        if ((sqe = get_sqe()) == nullptr) return -err::eagain;
+    }
+    // Fires after *ts, or once wait_nr other completions have been posted.
+    prep_timeout(sqe, ts, wait_nr, 0);
+    sqe->user_data = timeout_user_data;
+    int_flags |= int_flag_timeout_sqe;
+    unsigned to_submit = flush_sq();
+    int submitted = 0;
+    for (bool entered = false;; entered = true) {
+        // Our TIMEOUT fired (-ETIME) before the CQEs the caller waits for: the time is up.
+        // Its other outcome (0: the count was reached) is dropped by peek_ like every one of ours.
+        const std::uint32_t head = std::atomic_ref<std::uint32_t>(*cq.khead).load(std::memory_order_relaxed);
+        if (head != cq_tail_()) {
+            const abi::io_uring_cqe* first = &cq.cqes[(head & cq.ring_mask) << cq.shift];
+            if (first->user_data == timeout_user_data && first->res < 0) {
+                cq_advance(1);
+                *cqe_ptr = nullptr;
+                return submitted > 0 ? submitted : -err::etime;
+            }
+        }
+        unsigned avail;
+        *cqe_ptr = peek_(&avail);
+        if (to_submit == 0 && *cqe_ptr != nullptr && (avail >= wait_nr || entered)) return submitted;
+        unsigned flags = abi::IORING_ENTER_GETEVENTS | enter_flags();
+        (void)sq_needs_enter_(to_submit, flags);
+        const int ret = sys::enter(enter_ring_fd, to_submit, wait_nr, flags, sigmask);
+        if (ret < 0) return submitted > 0 ? submitted : ret;
+        if (to_submit != 0) {
+            submitted = ret > 0 ? ret - 1 : 0;  // the caller's SQEs, not our TIMEOUT
+            to_submit = 0;
+        }
+    }
 }
 
 int ring_state::timed_wait_(abi::io_uring_cqe** cqe_ptr, unsigned to_submit, unsigned wait_nr,
-                      const abi::kernel_timespec* ts, const void* sigmask) noexcept {
+                      const abi::kernel_timespec* ts, const void* sigmask,
+                      unsigned min_wait_usec) noexcept {
     // Where the wait started, on the clock the kernel times it with: a re-wait gets only what
     // is left. Read before the first enter, since that enter may already be the whole wait.
     abi::kernel_timespec start{};
@@ -205,6 +414,7 @@ int ring_state::timed_wait_(abi::io_uring_cqe** cqe_ptr, unsigned to_submit, uns
     arg.sigmask = reinterpret_cast<std::uintptr_t>(sigmask);
     arg.sigmask_sz = static_cast<std::uint32_t>(sys::sigset_size);
     arg.ts = ts != nullptr ? reinterpret_cast<std::uintptr_t>(&left) : 0;
+    arg.min_wait_usec = min_wait_usec;
     unsigned flags = abi::IORING_ENTER_GETEVENTS | abi::IORING_ENTER_EXT_ARG | enter_flags();
     (void)sq_needs_enter_(to_submit, flags);  // for the SQ_WAKEUP flag only; we enter anyway
     int submitted = 0;

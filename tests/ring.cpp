@@ -703,7 +703,8 @@ TEST_CASE("ring: setup errors") {
     CHECK(r.init(4, abi::IORING_SETUP_SQ_AFF) == -err::einval);  // needs SQPOLL
     CHECK(r.init(4, abi::IORING_SETUP_CQE_MIXED) == -err::eopnotsupp);
     CHECK(r.init(4, abi::IORING_SETUP_SQE_MIXED) == -err::eopnotsupp);
-    CHECK(r.init(4, abi::IORING_SETUP_NO_MMAP) == -err::eopnotsupp);
+    CHECK(r.init(4, abi::IORING_SETUP_NO_MMAP) == -err::einval);  // needs init_mem
+    CHECK(r.init(4, abi::IORING_SETUP_REGISTERED_FD_ONLY) == -err::einval);
     abi::io_uring_params p{};
     p.flags = abi::IORING_SETUP_CQSIZE;
     p.cq_entries = 0;

@@ -116,6 +116,7 @@ struct ring_state {
     static constexpr std::uint8_t int_flag_reg_ring = 1;   ///< the ring fd is registered
     static constexpr std::uint8_t int_flag_app_mem = 4;    ///< the rings live in caller memory (NO_MMAP)
     static constexpr std::uint8_t int_flag_no_iowait = 16; ///< enters pass IORING_ENTER_NO_IOWAIT
+    static constexpr std::uint8_t int_flag_timeout_sqe = 32; ///< timed waits queued TIMEOUT requests
 
     /// Makes this a closed state: zeroes every count, sets both fds to -1 and points the
     /// shared-word pointers at the library's closed-ring words. Tears nothing down (see exit).
@@ -128,8 +129,9 @@ struct ring_state {
     /// power of two, gives the CQ twice as many unless IORING_SETUP_CQSIZE says otherwise, and
     /// caps both at its limits (32768 SQ, 65536 CQ entries on 6.x) only with IORING_SETUP_CLAMP.
     /// Returns 0, or -EINVAL (entries 0; entries above the kernel limit without CLAMP; flags the
-    /// kernel rejects), -EBUSY (this ring is already set up), -EOPNOTSUPP (SQE_MIXED, CQE_MIXED,
-    /// NO_MMAP, REGISTERED_FD_ONLY or SQ_REWIND, which rawring does not drive yet), -ENOMEM,
+    /// kernel rejects; NO_MMAP or REGISTERED_FD_ONLY, which need init_mem), -EBUSY (this ring is
+    /// already set up), -EOPNOTSUPP (SQE_MIXED, CQE_MIXED or SQ_REWIND, which rawring does not
+    /// drive yet), -ENOMEM,
     /// -EMFILE, -EPERM (io_uring disabled by sysctl), -ENOSYS (no io_uring in this kernel).
     /// liburing: `io_uring_queue_init()`; Zig: `IoUring.init()`. Since Linux 5.1.
     [[nodiscard]] int init(unsigned entries, std::uint32_t flags = 0) noexcept;
@@ -209,7 +211,8 @@ struct ring_state {
     ///   time ran out with no CQE.
     /// Like wait_cqe_timeout it never waits longer than `*ts` in all, and returns once an enter
     /// comes back with a CQE ready, even if fewer than `wait_nr` (see wait_cqe_nr).
-    /// -EOPNOTSUPP without IORING_FEAT_EXT_ARG (Linux < 5.11); -EBADF on a closed ring; other
+    /// Without IORING_FEAT_EXT_ARG (Linux < 5.11) the time limit is a TIMEOUT request queued
+    /// with them, as liburing does (see wait_cqes). -EBADF on a closed ring; other
     /// -errno from io_uring_enter when nothing was submitted (-EINTR, ...): once SQEs are
     /// submitted the kernel answers with their number, so a signal then reads as "no CQE".
     /// liburing: `io_uring_submit_and_wait_timeout()`. Since Linux 5.11.
@@ -223,12 +226,41 @@ struct ring_state {
         return sys::enter(enter_ring_fd, to_submit, min_complete, flags | enter_flags(), nullptr);
     }
 
+    /// The kernel's SQ head (acquire on an SQPOLL ring, whose thread moves it concurrently).
+    /// liburing: `io_uring_load_sq_head()`.
+    [[nodiscard]] std::uint32_t load_sq_head() const noexcept { return sq_head_(); }
+
     /// SQEs handed out by get_sqe and not yet consumed by the kernel.
     /// liburing: `io_uring_sq_ready()`; Zig: `sq_ready()`.
     [[nodiscard]] unsigned sq_ready() const noexcept { return sq.sqe_tail - sq_head_(); }
 
     /// Free SQ slots. liburing: `io_uring_sq_space_left()`.
     [[nodiscard]] unsigned sq_space_left() const noexcept { return sq.ring_entries - sq_ready(); }
+
+    /// On an SQPOLL ring with a full SQ, waits until the kernel thread has consumed at least one
+    /// SQE (IORING_ENTER_SQ_WAIT). Returns 0 at once without SQPOLL or with space left, else
+    /// what the enter returns (0, or -errno: -EINVAL before Linux 5.10, -EBADF...).
+    /// liburing: `io_uring_sqring_wait()` (and `__io_uring_sqring_wait()`). Since Linux 5.10.
+    [[nodiscard]] int sqring_wait() noexcept {
+        if (!sqpoll_() || sq_space_left() != 0) return 0;
+        return enter(0, 0, abi::IORING_ENTER_SQ_WAIT);
+    }
+
+    /// Flushes and enters with GETEVENTS even when nothing is to be submitted, so deferred
+    /// completion work runs and overflowed CQEs are flushed. Returns the number submitted or
+    /// -errno. liburing: `io_uring_submit_and_get_events()`.
+    [[nodiscard]] int submit_and_get_events() noexcept { return submit_(flush_sq(), 0, true); }
+
+    /// One non-waiting GETEVENTS enter, submitting nothing: runs deferred completion work
+    /// (DEFER_TASKRUN, TASKRUN) and flushes overflowed CQEs into the CQ. Returns 0 or -errno.
+    /// liburing: `io_uring_get_events()`.
+    [[nodiscard]] int get_events() noexcept { return flush_deferred_(); }
+
+    /// Whether the kernel may count this ring's waits as iowait (the default) or not: with
+    /// `enabled` false every later enter passes IORING_ENTER_NO_IOWAIT. Returns 0, or
+    /// -EOPNOTSUPP without IORING_FEAT_NO_IOWAIT (Linux < 6.15).
+    /// liburing: `io_uring_set_iowait()`. Since Linux 6.15.
+    [[nodiscard]] int set_iowait(bool enabled) noexcept;
 
     // ---- completion ---------------------------------------------------------------------------
 
@@ -242,6 +274,59 @@ struct ring_state {
     /// liburing: `io_uring_cq_has_overflow()`.
     [[nodiscard]] bool cq_has_overflow() const noexcept {
         return (sq_flags_() & abi::IORING_SQ_CQ_OVERFLOW) != 0;
+    }
+
+    /// The first ready CQE without waiting, entering or consuming it (nullptr if none), with
+    /// the number ready in `*available`. liburing: `__io_uring_peek_cqe()`.
+    [[nodiscard]] abi::io_uring_cqe* first_cqe(unsigned* available) noexcept { return peek_(available); }
+
+    /// Points `cqes[0..n)` at up to `count` ready CQEs, in order, without consuming them
+    /// (cq_advance(n) when done), and returns n. When none is ready but the kernel holds
+    /// overflowed or deferred completions, it enters once to flush them and looks again.
+    /// On a CQE32 ring each pointer is a big CQE's first half (see big_cqe).
+    /// liburing: `io_uring_peek_batch_cqe()`.
+    [[nodiscard]] unsigned peek_batch_cqe(abi::io_uring_cqe** cqes, unsigned count) noexcept {
+        unsigned avail;
+        if (peek_(&avail) == nullptr && cq_needs_enter_() && flush_deferred_() >= 0)
+            (void)peek_(&avail);
+        const unsigned n = avail < count ? avail : count;
+        const std::uint32_t head = std::atomic_ref<std::uint32_t>(*cq.khead).load(std::memory_order_relaxed);
+        for (unsigned i = 0; i < n; ++i) cqes[i] = &cq.cqes[((head + i) & cq.ring_mask) << cq.shift];
+        return n;
+    }
+
+    /// Waits for `wait_nr` CQEs, at most `*ts` (relative; nullptr: no limit), with `sigmask`
+    /// (a kernel sigset of sys::sigset_size bytes, or nullptr) in force during the wait, and
+    /// points `*cqe_ptr` at the first. Returns 0 (also when the kernel ends the wait with fewer
+    /// ready; see wait_cqe_nr), -ETIME when the time ran out with no CQE, or -errno (-EINTR...).
+    /// Without IORING_FEAT_EXT_ARG (Linux < 5.11) a timeout is a TIMEOUT request (user_data
+    /// LIBURING_UDATA_TIMEOUT, ~0) queued and submitted with the SQEs pending, as liburing
+    /// does; its CQE is consumed here and never shown (peeks skip it), so do not use that
+    /// user_data yourself on such kernels. liburing: `io_uring_wait_cqes()`.
+    [[nodiscard]] int wait_cqes(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,
+                                const abi::kernel_timespec* ts, const void* sigmask) noexcept;
+
+    /// As wait_cqes, but once a CQE is ready the kernel waits at most `min_wait_usec` more for
+    /// the others (batching): -EINVAL without IORING_FEAT_MIN_TIMEOUT (Linux < 6.12).
+    /// liburing: `io_uring_wait_cqes_min_timeout()`. Since Linux 6.12.
+    [[nodiscard]] int wait_cqes_min_timeout(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,
+                                            const abi::kernel_timespec* ts, unsigned min_wait_usec,
+                                            const void* sigmask) noexcept;
+
+    /// submit_and_wait_timeout with a min-wait (see wait_cqes_min_timeout): -EINVAL without
+    /// IORING_FEAT_MIN_TIMEOUT. liburing: `io_uring_submit_and_wait_min_timeout()`. Since 6.12.
+    [[nodiscard]] int submit_and_wait_min_timeout(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,
+                                                  const abi::kernel_timespec* ts,
+                                                  unsigned min_wait_usec,
+                                                  const void* sigmask) noexcept;
+
+    /// liburing's general wait, `__io_uring_get_cqe()`: submits `to_submit` SQEs already
+    /// published (flush_sq) and waits for `wait_nr` CQEs with `sigmask` in force, by the rule of
+    /// wait_cqe_nr. Returns the number submitted (0 when `to_submit` is 0) with `*cqe_ptr` at the
+    /// first ready CQE, -EAGAIN (nothing to submit or wait for, and nothing ready), or -errno.
+    [[nodiscard]] int get_cqe(abi::io_uring_cqe** cqe_ptr, unsigned to_submit, unsigned wait_nr,
+                              const void* sigmask) noexcept {
+        return get_cqe_(cqe_ptr, to_submit, wait_nr, sigmask);
     }
 
     /// Copies up to `cqes.size()` CQEs out of the ring, across its wrap, and consumes them with
@@ -285,7 +370,7 @@ struct ring_state {
             return 0;
         }
         *cqe_ptr = nullptr;
-        return cq_needs_enter_() ? get_cqe_(cqe_ptr, 0) : -err::eagain;
+        return cq_needs_enter_() ? get_cqe_(cqe_ptr, 0, 0, nullptr) : -err::eagain;
     }
 
     /// Waits for `wait_nr` CQEs to be ready and points `*cqe_ptr` at the first, not consuming
@@ -296,7 +381,7 @@ struct ring_state {
     /// and a signal always ends it. -errno (-EINTR with no CQE ready, -EBADF...).
     /// liburing: `io_uring_wait_cqe_nr()` (the same rule).
     [[nodiscard]] int wait_cqe_nr(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr) noexcept {
-        return get_cqe_(cqe_ptr, wait_nr);
+        return get_cqe_(cqe_ptr, 0, wait_nr, nullptr);
     }
 
     /// Waits for one CQE. liburing: `io_uring_wait_cqe()`.
@@ -306,7 +391,7 @@ struct ring_state {
             *cqe_ptr = cqe;
             return 0;
         }
-        return get_cqe_(cqe_ptr, 1);
+        return get_cqe_(cqe_ptr, 0, 1, nullptr);
     }
 
     /// Waits at most `*ts` (relative; nullptr waits forever) for one CQE. Returns 0 with
@@ -352,6 +437,28 @@ struct ring_state {
     void cqe_seen(const abi::io_uring_cqe* cqe) noexcept {
         if (cqe != nullptr) cq_advance(1);
     }
+
+    /// Sets up a ring whose SQ, CQ and SQE array live in the caller's memory
+    /// (IORING_SETUP_NO_MMAP): `buf` must be page aligned (4 KiB pages assumed) and at least
+    /// memory_needed(entries, p) bytes; it must outlive the ring, and exit() leaves it alone.
+    /// Returns the number of bytes of `buf` used (>= 0), or -EINVAL (buf misaligned, bad
+    /// entries or flags, a kernel without NO_MMAP: Linux < 6.5), -ENOMEM (buf too small),
+    /// -EBUSY (this state is open), or setup's -errno. IORING_SETUP_REGISTERED_FD_ONLY may be
+    /// in p.flags: the ring then has no fd at all, only a registered index (ring_fd -1).
+    /// liburing: `io_uring_queue_init_mem()`. Since Linux 6.5.
+    [[nodiscard]] int init_mem(unsigned entries, abi::io_uring_params& p, void* buf,
+                               std::size_t size) noexcept;
+
+    /// Bytes of caller memory a NO_MMAP ring of `entries` with `p.flags` (CQSIZE, CLAMP,
+    /// SQE128, CQE32, NO_SQARRAY) and `p.cq_entries` needs: the SQE array and the rings, each
+    /// rounded up to whole pages. -EINVAL for sizes the kernel would refuse.
+    /// liburing: `io_uring_memory_size_params()` (which rounds to powers of two of pages).
+    [[nodiscard]] static long memory_needed(unsigned entries, const abi::io_uring_params& p) noexcept;
+
+    /// Takes over a ring set up elsewhere (io_uring_setup on `fd` with the answer in `p`) and
+    /// maps it. Returns 0, -EBUSY if this state is open, or the mmap's -errno (the state then
+    /// stays closed and `fd` open: it is still the caller's). liburing: `io_uring_queue_mmap()`.
+    [[nodiscard]] int adopt(int fd, const abi::io_uring_params& p) noexcept;
 
     // ---- registered ring fd (src/ring.cpp) -----------------------------------------------------
 
@@ -493,29 +600,47 @@ protected:
         return static_cast<int>(submitted);
     }
 
-    [[nodiscard]] abi::io_uring_cqe* peek_(unsigned* avail) const noexcept {
+    [[nodiscard]] abi::io_uring_cqe* peek_(unsigned* avail) noexcept {
         const std::uint32_t head = std::atomic_ref<std::uint32_t>(*cq.khead).load(std::memory_order_relaxed);
         const std::uint32_t tail = cq_tail_();
         *avail = tail - head;
-        return tail != head ? &cq.cqes[(head & cq.ring_mask) << cq.shift] : nullptr;
+        if (tail == head) return nullptr;
+        // A ring without EXT_ARG that timed a wait with a TIMEOUT request: its CQEs are ours.
+        if ((int_flags & int_flag_timeout_sqe) != 0) [[unlikely]] return skip_timeout_cqes_(avail);
+        return &cq.cqes[(head & cq.ring_mask) << cq.shift];
     }
 
-    /// Waits for `wait_nr` CQEs (0: only flush what the kernel holds; a non-waiting call enters
-    /// at most once). Returns 0 as soon as `wait_nr` are ready, or after an enter that came back
-    /// >= 0 with at least one ready (the kernel returns early on a signal with a CQE ready and
-    /// when `wait_nr` exceeds the CQ), so it never spins; -EAGAIN (nothing after a non-waiting
-    /// enter) or the enter's -errno. An enter that shows nothing (a wake-up without a CQE, or
-    /// a completion still deferred work) is followed by another, which runs that work.
-    [[nodiscard]] int get_cqe_(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr) noexcept {
+    /// Consumes the internal TIMEOUT CQEs at the head of the CQ; returns the first other CQE
+    /// (or nullptr) with `*avail` updated.
+    [[nodiscard]] abi::io_uring_cqe* skip_timeout_cqes_(unsigned* avail) noexcept;
+
+    /// Submits `to_submit` (already flushed) and waits for `wait_nr` CQEs with `sigmask` (0: only
+    /// flush what the kernel holds; a non-waiting call enters at most once). Returns the number
+    /// submitted as soon as `wait_nr` are ready, or after an enter that came back >= 0 with at
+    /// least one ready (the kernel returns early on a signal with a CQE ready and when `wait_nr`
+    /// exceeds the CQ), so it never spins; -EAGAIN (nothing after a non-waiting enter) or the
+    /// enter's -errno (after a submitting enter: the number submitted). An enter that shows
+    /// nothing (a wake-up without a CQE, or a completion still deferred work) is followed by
+    /// another, which runs that work.
+    [[nodiscard]] int get_cqe_(abi::io_uring_cqe** cqe_ptr, unsigned to_submit, unsigned wait_nr,
+                               const void* sigmask) noexcept {
+        int submitted = 0;
         for (bool entered = false;; entered = true) {
             unsigned avail;
             abi::io_uring_cqe* cqe = peek_(&avail);
             *cqe_ptr = cqe;
-            if (cqe != nullptr && (avail >= wait_nr || entered)) return 0;
-            if (entered && wait_nr == 0) return -err::eagain;
-            const int ret =
-                sys::enter(enter_ring_fd, 0, wait_nr, abi::IORING_ENTER_GETEVENTS | enter_flags(), nullptr);
-            if (ret < 0) return ret;
+            if (to_submit == 0) {
+                if (cqe != nullptr && (avail >= wait_nr || entered)) return submitted;
+                if (entered && wait_nr == 0) return submitted > 0 ? submitted : -err::eagain;
+            }
+            unsigned flags = abi::IORING_ENTER_GETEVENTS | enter_flags();
+            (void)sq_needs_enter_(to_submit, flags);  // for the SQ_WAKEUP flag only
+            const int ret = sys::enter(enter_ring_fd, to_submit, wait_nr, flags, sigmask);
+            if (ret < 0) return submitted > 0 ? submitted : ret;
+            if (to_submit != 0) {
+                submitted = ret;
+                to_submit = 0;
+            }
         }
     }
 
@@ -524,7 +649,14 @@ protected:
     /// `*ts` in all (see wait_cqe_timeout); with `wait_nr` 0 it enters once. Returns the number submitted once a CQE is ready or, having submitted
     /// some, when the time ran out; otherwise -ETIME or the enter's -errno.
     [[nodiscard]] int timed_wait_(abi::io_uring_cqe** cqe_ptr, unsigned to_submit, unsigned wait_nr,
-                                  const abi::kernel_timespec* ts, const void* sigmask) noexcept;
+                                  const abi::kernel_timespec* ts, const void* sigmask,
+                                  unsigned min_wait_usec = 0) noexcept;
+
+    /// The timed wait on a kernel without EXT_ARG: queues a TIMEOUT request for `*ts` (or
+    /// `wait_nr` completions), submits it with the published SQEs and waits. Returns what
+    /// timed_wait_ returns (the caller's SQEs only are counted).
+    [[nodiscard]] int timeout_sqe_wait_(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,
+                                        const abi::kernel_timespec* ts, const void* sigmask) noexcept;
 
     /// One non-waiting GETEVENTS enter: runs deferred completion work and flushes overflow.
     [[nodiscard]] int flush_deferred_() noexcept {
