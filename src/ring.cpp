@@ -154,6 +154,15 @@ int ring_state::setup_(unsigned entries, abi::io_uring_params& p) noexcept {
     return ret;
 }
 
+std::uint32_t ring_state::sq_array_offset_(std::uint32_t cqes_off, std::uint32_t cq_entries,
+                                           std::uint32_t setup_flags) noexcept {
+    // The kernel's rule (rings_size): the rings' header and CQEs, doubled on a CQE32 ring, then
+    // rounded up to a cache line (64 bytes on x86_64, aarch64 and riscv64).
+    std::uint64_t off = cqes_off + std::uint64_t{cq_entries} * sizeof(abi::io_uring_cqe);
+    if ((setup_flags & abi::IORING_SETUP_CQE32) != 0) off <<= 1;
+    return static_cast<std::uint32_t>((off + 63) & ~std::uint64_t{63});
+}
+
 long ring_state::memory_needed(unsigned entries, const abi::io_uring_params& p) noexcept {
     unsigned sq = 0, cq = 0;
     if (!ring_sizes(entries, p, &sq, &cq)) return -err::einval;
@@ -513,8 +522,16 @@ int ring_state::resize_rings(abi::io_uring_params& p) noexcept {
     if (!is_open() || ring_fd < 0) return -err::ebadf;  // the new rings are mapped through the fd
     // The kernel (6.13..6.18 at least) does not report where the resized ring keeps its SQ
     // array (sq_off.array comes back 0), and an array left unfilled would send every pending
-    // SQE to slot 0. Every kernel that resizes also has NO_SQARRAY (6.6), rawring's default.
-    if (sq.array != nullptr) return -err::eopnotsupp;
+    // SQE to slot 0. It puts it where setup does: past the CQEs, at a cache line. Work that
+    // place out, and only if the same rule gives this ring's array at setup.
+    const auto* const base = static_cast<const unsigned char*>(sq.ring_ptr);
+    const std::uint32_t cqes_off =
+        static_cast<std::uint32_t>(reinterpret_cast<const unsigned char*>(cq.cqes) - base);
+    if (sq.array != nullptr &&
+        (cq.ring_ptr != sq.ring_ptr ||
+         reinterpret_cast<const unsigned char*>(sq.array) - base !=
+             static_cast<std::ptrdiff_t>(sq_array_offset_(cqes_off, cq.ring_entries, flags))))
+        return -err::eopnotsupp;
     // The kernel carries over only what it can see: publish every SQE handed out so far.
     (void)flush_sq();
     p.sq_off = abi::io_sqring_offsets{};
@@ -529,6 +546,8 @@ int ring_state::resize_rings(abi::io_uring_params& p) noexcept {
     sq.sqes = nullptr;
     abi::io_uring_params mapped = p;
     mapped.features = features;  // the kernel does not fill features in on a resize
+    mapped.flags = flags;  // the layout flags (SQE128, CQE32, NO_SQARRAY) stay the ring's
+    if (old.sq.array != nullptr) mapped.sq_off.array = sq_array_offset_(p.cq_off.cqes, p.cq_entries, flags);
     const int mret = map_(mapped);
     old.unmap_();
     if (mret < 0) {

@@ -1299,13 +1299,12 @@ TEST_CASE("register: RESIZE_RINGS") {
     // The kernel resizes only DEFER_TASKRUN rings (io_register_resize_rings: "limited to
     // DEFER_TASKRUN for now").
     if (!kernel_knows_register_op(abi::IORING_REGISTER_RESIZE_RINGS)) {
-        // rawring refuses a ring with an SQ index array (-EOPNOTSUPP, the default ring's shape
-        // where NO_SQARRAY is refused) before it asks the kernel (-EINVAL for an unknown op).
+        // The kernel says -EINVAL for an op it does not know.
         rawring::ring plain;
         REQUIRE(plain.init(4) == 0);
         abi::io_uring_params p{};
         p.sq_entries = 8;
-        CHECK(rawring::resize_rings(plain, &p) == (plain.sq().array != nullptr ? -EOPNOTSUPP : -EINVAL));
+        CHECK(rawring::resize_rings(plain, &p) == -EINVAL);
         CHECK(plain.sq().ring_entries == 4);
         CHECK(nop_res(plain, 1) == 0);
         RAWRING_SKIP("the kernel does not know IORING_REGISTER_RESIZE_RINGS (Linux 6.13)");
@@ -1325,6 +1324,10 @@ TEST_CASE("register: RESIZE_RINGS") {
         {"SINGLE_ISSUER|DEFER_TASKRUN", base},
         {"SINGLE_ISSUER|DEFER_TASKRUN|CQE32", base | abi::IORING_SETUP_CQE32},
         {"SINGLE_ISSUER|DEFER_TASKRUN|SQE128", base | abi::IORING_SETUP_SQE128},
+        // With the SQ index array: rawring places and fills the resized ring's array itself.
+        {"SINGLE_ISSUER|DEFER_TASKRUN, SQ array", base, rawring::sq_array::keep},
+        {"SINGLE_ISSUER|DEFER_TASKRUN|CQE32, SQ array", base | abi::IORING_SETUP_CQE32,
+         rawring::sq_array::keep},
     };
     for (const config& c : resizable) {
         INFO("config: " << std::string(c.name));
@@ -1370,7 +1373,12 @@ TEST_CASE("register: RESIZE_RINGS") {
         CHECK(r.sq().ring_mask == 31);
         CHECK(r.cq().ring_entries == 64);
         CHECK(r.cq().ring_mask == 63);
-        CHECK(r.sq().array == nullptr);
+        if (c.array == rawring::sq_array::keep) {
+            REQUIRE(r.sq().array != nullptr);
+            for (std::uint32_t i = 0; i < r.sq().ring_entries; ++i) CHECK(r.sq().array[i] == i);
+        } else {
+            CHECK(r.sq().array == nullptr);
+        }
         CHECK(r.sq().shift == ((c.flags & abi::IORING_SETUP_SQE128) != 0 ? 1u : 0u));
         CHECK(r.cq().shift == ((c.flags & abi::IORING_SETUP_CQE32) != 0 ? 1u : 0u));
         // Nothing lost: the 6 CQEs are still ready, the 3 SQEs still to submit.
@@ -1424,8 +1432,9 @@ TEST_CASE("register: RESIZE_RINGS") {
             for (std::uint64_t i = 0; i < 4; ++i) CHECK(reap(r).user_data == 3000 + i);
         }
     }
-    // A ring that keeps the SQ index array: the kernel does not report where the resized
-    // ring's array lives, so rawring refuses before asking, and everything stays as it was.
+    // A ring that keeps the SQ index array whose array is not where the kernel's layout rule
+    // puts it (as if the kernel had placed it elsewhere): rawring refuses before asking, and
+    // everything stays as it was.
     {
         rawring::ring r;
         abi::io_uring_params setup{};
@@ -1433,9 +1442,12 @@ TEST_CASE("register: RESIZE_RINGS") {
         REQUIRE(r.init(8, setup, rawring::sq_array::keep) == 0);
         REQUIRE(r.sq().array != nullptr);
         REQUIRE(queue_nop(r, 1) != nullptr);
+        std::uint32_t* const real_array = r.ring_state::sq.array;
+        r.ring_state::sq.array = real_array + 16;  // only looked at, never written, on refusal
         abi::io_uring_params grow{};
         grow.sq_entries = 32;
         CHECK(rawring::resize_rings(r, &grow) == -EOPNOTSUPP);
+        r.ring_state::sq.array = real_array;
         CHECK(r.sq().ring_entries == 8);
         CHECK(r.sq_ready() == 1);
         CHECK(r.submit() == 1);

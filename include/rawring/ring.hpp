@@ -501,9 +501,9 @@ struct ring_state {
     /// sizes and offsets. Returns 0, or -EINVAL (the ring lacks IORING_SETUP_DEFER_TASKRUN, which
     /// the kernel requires; bad flags or sizes), -EOVERFLOW (the pending SQEs or CQEs do not fit
     /// the new sizes; the old rings stay in use), -EBADF (closed ring, or its fd was closed with
-    /// close_ring_fd), -EOPNOTSUPP (the ring keeps an SQ index array, i.e. was set up with
-    /// sq_array::keep: the kernel does not say where the resized ring's array lives, so rawring
-    /// could not fill it; NO_SQARRAY, the default, exists on every kernel that resizes),
+    /// close_ring_fd), -EOPNOTSUPP (the ring keeps an SQ index array, sq_array::keep, and its
+    /// array is not where the kernel's layout rule puts it: the kernel does not report where
+    /// the resized ring's array lives, so rawring works it out by that rule and fills it),
     /// -ENOMEM. If mapping the new rings fails the ring is torn down (exit) and the mmap error
     /// returned. liburing: `io_uring_resize_rings()`. Since Linux 6.13.
     [[nodiscard]] int resize_rings(abi::io_uring_params& p) noexcept;
@@ -676,6 +676,9 @@ protected:
     int unregister_ring_fd_() noexcept;
     [[nodiscard]] bool ring_fd_ours_() const noexcept;
     int map_(const abi::io_uring_params& p) noexcept;
+    /// Where the kernel puts the SQ index array of rings whose CQEs start at `cqes_off`.
+    [[nodiscard]] static std::uint32_t sq_array_offset_(std::uint32_t cqes_off, std::uint32_t cq_entries,
+                                                        std::uint32_t setup_flags) noexcept;
     void unmap_() const noexcept;
     /// Bytes of the SQE array mapping.
     [[nodiscard]] std::size_t sqes_bytes_() const noexcept {
