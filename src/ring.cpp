@@ -205,6 +205,31 @@ int ring_state::adopt(int fd, const abi::io_uring_params& p) noexcept {
     return ret;
 }
 
+void ring_state::point_into(const abi::io_uring_params& p, void* ring_base, void* cq_base) noexcept {
+    sq.khead = at<std::uint32_t>(ring_base, p.sq_off.head);
+    sq.ktail = at<std::uint32_t>(ring_base, p.sq_off.tail);
+    sq.kflags = at<std::uint32_t>(ring_base, p.sq_off.flags);
+    sq.kdropped = at<std::uint32_t>(ring_base, p.sq_off.dropped);
+    sq.array = (p.flags & abi::IORING_SETUP_NO_SQARRAY) == 0 ? at<std::uint32_t>(ring_base, p.sq_off.array) : nullptr;
+    sq.kring_mask = at<std::uint32_t>(ring_base, p.sq_off.ring_mask);
+    sq.kring_entries = at<std::uint32_t>(ring_base, p.sq_off.ring_entries);
+    sq.ring_mask = *sq.kring_mask;
+    sq.ring_entries = *sq.kring_entries;
+    sq.sqe_head = sq.sqe_tail = *sq.ktail;
+    sq.shift = (p.flags & abi::IORING_SETUP_SQE128) != 0 ? 1 : 0;
+
+    cq.khead = at<std::uint32_t>(cq_base, p.cq_off.head);
+    cq.ktail = at<std::uint32_t>(cq_base, p.cq_off.tail);
+    cq.kflags = p.cq_off.flags != 0 ? at<std::uint32_t>(cq_base, p.cq_off.flags) : nullptr;
+    cq.koverflow = at<std::uint32_t>(cq_base, p.cq_off.overflow);
+    cq.cqes = at<abi::io_uring_cqe>(cq_base, p.cq_off.cqes);
+    cq.kring_mask = at<std::uint32_t>(cq_base, p.cq_off.ring_mask);
+    cq.kring_entries = at<std::uint32_t>(cq_base, p.cq_off.ring_entries);
+    cq.ring_mask = *cq.kring_mask;
+    cq.ring_entries = *cq.kring_entries;
+    cq.shift = (p.flags & abi::IORING_SETUP_CQE32) != 0 ? 1 : 0;
+}
+
 int ring_state::map_(const abi::io_uring_params& p) noexcept {
     const std::uint32_t sqe_shift = (p.flags & abi::IORING_SETUP_SQE128) != 0 ? 1 : 0;
     const std::uint32_t cqe_shift = (p.flags & abi::IORING_SETUP_CQE32) != 0 ? 1 : 0;
@@ -240,28 +265,7 @@ int ring_state::map_(const abi::io_uring_params& p) noexcept {
     if (sqes == nullptr) return error;
     sq.sqes = static_cast<abi::io_uring_sqe*>(sqes);
 
-    sq.khead = at<std::uint32_t>(ring_base, p.sq_off.head);
-    sq.ktail = at<std::uint32_t>(ring_base, p.sq_off.tail);
-    sq.kflags = at<std::uint32_t>(ring_base, p.sq_off.flags);
-    sq.kdropped = at<std::uint32_t>(ring_base, p.sq_off.dropped);
-    sq.array = has_array ? at<std::uint32_t>(ring_base, p.sq_off.array) : nullptr;
-    sq.kring_mask = at<std::uint32_t>(ring_base, p.sq_off.ring_mask);
-    sq.kring_entries = at<std::uint32_t>(ring_base, p.sq_off.ring_entries);
-    sq.ring_mask = *sq.kring_mask;
-    sq.ring_entries = *sq.kring_entries;
-    sq.sqe_head = sq.sqe_tail = *sq.ktail;
-    sq.shift = sqe_shift;
-
-    cq.khead = at<std::uint32_t>(cq_base, p.cq_off.head);
-    cq.ktail = at<std::uint32_t>(cq_base, p.cq_off.tail);
-    cq.kflags = p.cq_off.flags != 0 ? at<std::uint32_t>(cq_base, p.cq_off.flags) : nullptr;
-    cq.koverflow = at<std::uint32_t>(cq_base, p.cq_off.overflow);
-    cq.cqes = at<abi::io_uring_cqe>(cq_base, p.cq_off.cqes);
-    cq.kring_mask = at<std::uint32_t>(cq_base, p.cq_off.ring_mask);
-    cq.kring_entries = at<std::uint32_t>(cq_base, p.cq_off.ring_entries);
-    cq.ring_mask = *cq.kring_mask;
-    cq.ring_entries = *cq.kring_entries;
-    cq.shift = cqe_shift;
+    point_into(p, ring_base, cq_base);
 
     // What the kernel promised in p must be what it mapped.
     if (sq.ring_entries != p.sq_entries || sq.ring_mask != p.sq_entries - 1 ||

@@ -455,6 +455,12 @@ struct ring_state {
     /// liburing: `io_uring_memory_size_params()` (which rounds to powers of two of pages).
     [[nodiscard]] static long memory_needed(unsigned entries, const abi::io_uring_params& p) noexcept;
 
+    /// Points the queue members into rings mapped at `ring_base` (SQ) and `cq_base` (CQ; the
+    /// same with IORING_FEAT_SINGLE_MMAP) by the offsets, entries and flags in `p`, and takes
+    /// sqe_head/sqe_tail from the kernel's SQ tail. Maps nothing. liburing:
+    /// `io_uring_setup_ring_pointers()` (internal).
+    void point_into(const abi::io_uring_params& p, void* ring_base, void* cq_base) noexcept;
+
     /// Takes over a ring set up elsewhere (io_uring_setup on `fd` with the answer in `p`) and
     /// maps it. Returns 0, -EBUSY if this state is open, or the mmap's -errno (the state then
     /// stays closed and `fd` open: it is still the caller's). liburing: `io_uring_queue_mmap()`.
