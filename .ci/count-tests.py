@@ -10,6 +10,9 @@ A results file of tools/kernel-test (one JSON object with "kernel_test": true: t
 another kernel in QEMU) adds its case counts the same way: a case that passed while saying SKIP
 counts as passed and is listed, a failed or hung one as failed; a run that could not start or did
 not finish counts as one failed case more.
+
+A results file of tools/liburing-suite counts one case per liburing test program and example
+(see liburing_suite below).
 """
 import json
 import re
@@ -38,6 +41,39 @@ def kernel_test(path, text):
     return passed, failed, skips
 
 
+def liburing_suite(path, text):
+    """(passed, failed, skip names) of a tools/liburing-suite results file, or None if not one.
+
+    Each liburing test program and example is one case: it fails when it is one of the run's
+    regressions (real liburing passes it, rawring's face does not, and it is not a known
+    difference), passes otherwise; one that neither side passes (skips, or fails with real
+    liburing too) is listed as skipped. A run that could not compare counts one failure more.
+    """
+    try:
+        r = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(r, dict) or "regressions" not in r or "programs" not in r:
+        return None
+    regressions = set(r.get("regressions") or [])
+    passed = failed = 0
+    skips = []
+    for prog in r["programs"]:
+        name = prog.get("name")
+        if name in regressions:
+            failed += 1
+            continue
+        passed += 1
+        mine = (prog.get("rawring") or {}).get("result")
+        if mine not in ("pass", "built"):
+            skips.append(f"liburing-suite: {name}: {mine} (real liburing: "
+                         f"{(prog.get('real') or {}).get('result')})")
+    if r.get("exit_status") not in (0, 1):
+        print(f"ci: {path}: the liburing suite did not compare both sides")
+        failed += 1
+    return passed, failed, skips
+
+
 def main(paths):
     passed = failed = skipped_tests = 0
     skip_cases = []
@@ -48,7 +84,7 @@ def main(paths):
             print(f"ci: cannot read {path}: {e}")
             failed += 1
             continue
-        kt = kernel_test(path, text)
+        kt = kernel_test(path, text) or liburing_suite(path, text)
         if kt is not None:
             passed += kt[0]
             failed += kt[1]
