@@ -260,6 +260,7 @@ int ring_state::map_(const abi::io_uring_params& p) noexcept {
     void* const cq_base = cq.ring_ptr;
     sq.shift = sqe_shift;
     sq.ring_entries = p.sq_entries;
+    sq.sqes_sz = static_cast<std::uint32_t>(std::size_t{p.sq_entries} * (sizeof(abi::io_uring_sqe) << sqe_shift));
     void* const sqes = app_mem ? reinterpret_cast<void*>(static_cast<std::uintptr_t>(p.sq_off.user_addr))
                                : sys::mmap_ring(ring_fd, sqes_bytes_(), abi::IORING_OFF_SQES, &error);
     if (sqes == nullptr) return error;

@@ -44,8 +44,8 @@ struct sq_ring {
     void* ring_ptr;                ///< the SQ ring mapping
     std::uint32_t ring_mask;
     std::uint32_t ring_entries;
-    std::uint32_t shift;           ///< 1 on an SQE128 ring, else 0 (liburing's pad[0])
-    std::uint32_t spare;           ///< unused (liburing's pad[1])
+    std::uint32_t sqes_sz;         ///< bytes of the SQE array (liburing 2.15's sqes_sz)
+    std::uint32_t shift;           ///< 1 on an SQE128 ring, else 0 (liburing's pad)
 };
 
 /// The completion queue as mapped from the kernel, in the layout of liburing's `struct io_uring_cq`.
@@ -688,12 +688,12 @@ protected:
     void unmap_() const noexcept;
     /// Bytes of the SQE array mapping.
     [[nodiscard]] std::size_t sqes_bytes_() const noexcept {
-        return std::size_t{sq.ring_entries} * (sizeof(abi::io_uring_sqe) << sq.shift);
+        return sq.sqes_sz;
     }
 
 };
 
-static_assert(sizeof(sq_ring) == 104 && offsetof(sq_ring, sqe_head) == 64 &&
+static_assert(sizeof(sq_ring) == 104 && offsetof(sq_ring, sqe_head) == 64 && offsetof(sq_ring, sqes_sz) == 96 &&
               offsetof(sq_ring, ring_sz) == 72 && offsetof(sq_ring, ring_mask) == 88,
               "sq_ring must keep liburing's struct io_uring_sq layout");
 static_assert(sizeof(cq_ring) == 88 && offsetof(cq_ring, ring_sz) == 56 &&

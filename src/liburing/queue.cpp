@@ -31,6 +31,7 @@ void io_uring_setup_ring_pointers(struct io_uring_params* p, struct io_uring_sq*
     st.reset();
     st.point_into(rawring::liburing_detail::params(p), sq->ring_ptr, cq->ring_ptr);
     tmp.sq.sqes = sq->sqes;
+    tmp.sq.sqes_sz = sq->sqes_sz;
     tmp.sq.ring_sz = sq->ring_sz;
     tmp.sq.ring_ptr = sq->ring_ptr;
     tmp.cq.ring_sz = cq->ring_sz;

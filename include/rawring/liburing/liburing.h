@@ -127,7 +127,8 @@ struct RAWRING_LIBURING_ALIAS io_uring_sq {
 	unsigned ring_mask;
 	unsigned ring_entries;
 
-	unsigned pad[2];		/* rawring keeps the SQE size shift in pad[0] */
+	unsigned sqes_sz;		/* bytes of the SQE array */
+	unsigned pad;			/* rawring keeps the SQE size shift here */
 };
 
 struct RAWRING_LIBURING_ALIAS io_uring_cq {

@@ -33,6 +33,7 @@ static_assert(offsetof(::io_uring_sq, sqes) == offsetof(sq_ring, sqes));
 static_assert(offsetof(::io_uring_sq, sqe_head) == offsetof(sq_ring, sqe_head));
 static_assert(offsetof(::io_uring_sq, ring_sz) == offsetof(sq_ring, ring_sz));
 static_assert(offsetof(::io_uring_sq, ring_mask) == offsetof(sq_ring, ring_mask));
+static_assert(offsetof(::io_uring_sq, sqes_sz) == offsetof(sq_ring, sqes_sz));
 static_assert(offsetof(::io_uring_sq, pad) == offsetof(sq_ring, shift));
 static_assert(sizeof(::io_uring_cq) == sizeof(cq_ring));
 static_assert(offsetof(::io_uring_cq, khead) == offsetof(cq_ring, khead));

@@ -125,8 +125,7 @@ RAWRING_LIBURING_DEF int io_uring_ring_dontfork(struct io_uring* ring) LIBURING_
     // Keeps the mappings out of a forked child (MADV_DONTFORK on each), as liburing does.
     const rawring::ring_state& r = rawring::liburing_detail::state(ring);
     if (r.sq.ring_ptr == nullptr || r.sq.sqes == nullptr) return -EINVAL;
-    const std::size_t sqes = std::size_t{r.sq.ring_entries} * (sizeof(struct io_uring_sqe) << r.sq.shift);
-    if (madvise(r.sq.sqes, sqes, MADV_DONTFORK) != 0) return -errno;
+    if (madvise(r.sq.sqes, r.sq.sqes_sz, MADV_DONTFORK) != 0) return -errno;
     if (madvise(r.sq.ring_ptr, r.sq.ring_sz, MADV_DONTFORK) != 0) return -errno;
     if (r.cq.ring_ptr != r.sq.ring_ptr && madvise(r.cq.ring_ptr, r.cq.ring_sz, MADV_DONTFORK) != 0)
         return -errno;
