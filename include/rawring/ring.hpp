@@ -379,7 +379,9 @@ struct ring_state {
     /// a signal arrives with a CQE ready (it answers 0 then, not -EINTR) and at once when
     /// `wait_nr` exceeds the CQ size (it caps the wait at a full CQ). So the call never spins
     /// and a signal always ends it. -errno (-EINTR with no CQE ready, -EBADF...).
-    /// liburing: `io_uring_wait_cqe_nr()` (the same rule).
+    /// liburing: `io_uring_wait_cqe_nr()`, which differs in one case: when its first enter ends
+    /// early (a TIMEOUT request completing wakes every waiter) it enters once more before it
+    /// returns with fewer than `wait_nr`; rawring returns after that first enter.
     [[nodiscard]] int wait_cqe_nr(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr) noexcept {
         return get_cqe_(cqe_ptr, 0, wait_nr, nullptr);
     }
