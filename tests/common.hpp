@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -111,6 +112,25 @@ class wait_watchdog {
         return flag;
     }
     struct sigaction old_ {};
+};
+
+/// The page size.
+inline std::size_t page_size() {
+    return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+/// Page-aligned anonymous memory, unmapped with the object.
+struct mapping {
+    void* p = nullptr;
+    std::size_t size = 0;
+    explicit mapping(std::size_t bytes) : size(bytes) {
+        p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        REQUIRE(p != MAP_FAILED);
+    }
+    ~mapping() { ::munmap(p, size); }
+    mapping(const mapping&) = delete;
+    mapping& operator=(const mapping&) = delete;
+    unsigned char* bytes() const { return static_cast<unsigned char*>(p); }
 };
 
 inline bool io_uring_available() {

@@ -36,27 +36,12 @@ using rawring_test::owned_fd;
 using rawring_test::pipe_pair;
 using rawring_test::temp_file;
 using rawring_test::wait_watchdog;
+using rawring_test::mapping;
+using rawring_test::page_size;
 using steady = std::chrono::steady_clock;
 
 namespace {
 
-std::size_t page_size() {
-    return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-}
-
-/// Page-aligned anonymous memory, unmapped with the object.
-struct mapping {
-    void* p = nullptr;
-    std::size_t size = 0;
-    explicit mapping(std::size_t bytes) : size(bytes) {
-        p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        REQUIRE(p != MAP_FAILED);
-    }
-    ~mapping() { ::munmap(p, size); }
-    mapping(const mapping&) = delete;
-    mapping& operator=(const mapping&) = delete;
-    unsigned char* bytes() const { return static_cast<unsigned char*>(p); }
-};
 
 /// A liburing ring for one case, torn down with the object unless `open` is cleared.
 struct face_ring {

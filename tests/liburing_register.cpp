@@ -35,26 +35,11 @@
 using rawring_test::owned_fd;
 using rawring_test::pipe_pair;
 using rawring_test::temp_file;
+using rawring_test::mapping;
+using rawring_test::page_size;
 
 namespace {
 
-std::size_t page_size() {
-    return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-}
-
-/// Page-aligned anonymous memory, unmapped with the object.
-struct mapping {
-    void* p = nullptr;
-    std::size_t size = 0;
-    explicit mapping(std::size_t bytes) : size(bytes) {
-        p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        REQUIRE(p != MAP_FAILED);
-    }
-    ~mapping() { ::munmap(p, size); }
-    mapping(const mapping&) = delete;
-    mapping& operator=(const mapping&) = delete;
-    unsigned char* bytes() const { return static_cast<unsigned char*>(p); }
-};
 
 /// rawring's state behind a liburing ring (the same memory).
 rawring::ring_state& state(io_uring* ring) {

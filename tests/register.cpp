@@ -29,24 +29,6 @@ namespace abi = rawring::abi;
 
 namespace {
 
-/// Page-aligned anonymous memory, unmapped with the object.
-struct mapping {
-    void* p = nullptr;
-    std::size_t size = 0;
-    explicit mapping(std::size_t bytes) : size(bytes) {
-        p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        REQUIRE(p != MAP_FAILED);
-    }
-    ~mapping() { ::munmap(p, size); }
-    mapping(const mapping&) = delete;
-    mapping& operator=(const mapping&) = delete;
-    unsigned char* bytes() const { return static_cast<unsigned char*>(p); }
-};
-
-std::size_t page_size() {
-    return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-}
-
 /// Submits what is queued and returns the next CQE.
 io_uring_cqe submit_and_reap(rawring::ring& r) {
     REQUIRE(r.submit() >= 0);

@@ -39,19 +39,6 @@ abi::kernel_timespec ms_ts(long ms) {
     return ts;
 }
 
-/// Page-aligned anonymous memory, unmapped on scope exit.
-struct pages {
-    explicit pages(std::size_t n) : size(n) {
-        ptr = ::mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        REQUIRE(ptr != MAP_FAILED);
-    }
-    ~pages() { ::munmap(ptr, size); }
-    pages(const pages&) = delete;
-    pages& operator=(const pages&) = delete;
-    void* ptr;
-    std::size_t size;
-};
-
 } // namespace
 
 TEST_CASE("ring_state: a plain state is liburing's struct io_uring and copies by value") {
@@ -247,13 +234,13 @@ TEST_CASE("ring_state: init_mem sets a NO_MMAP ring up in the caller's memory") 
     const long need = rawring::ring_state::memory_needed(8, p);
     REQUIRE(need > 0);
     CHECK(need % 4096 == 0);
-    pages mem(static_cast<std::size_t>(need));
+    mapping mem(static_cast<std::size_t>(need));
     rawring::ring r;
-    CHECK(r.init_mem(8, p, static_cast<char*>(mem.ptr) + 64, mem.size) == -EINVAL);  // misaligned
+    CHECK(r.init_mem(8, p, static_cast<char*>(mem.p) + 64, mem.size) == -EINVAL);  // misaligned
     p = {};
-    CHECK(r.init_mem(8, p, mem.ptr, mem.size - 4096) == -ENOMEM);
+    CHECK(r.init_mem(8, p, mem.p, mem.size - 4096) == -ENOMEM);
     p = {};
-    const int used = r.init_mem(8, p, mem.ptr, mem.size);
+    const int used = r.init_mem(8, p, mem.p, mem.size);
     if (used == -EINVAL && setup_accepts(abi::IORING_SETUP_NO_MMAP) == -EINVAL) {
         RAWRING_SKIP("no IORING_SETUP_NO_MMAP (Linux < 6.5)");
         return;
@@ -261,9 +248,9 @@ TEST_CASE("ring_state: init_mem sets a NO_MMAP ring up in the caller's memory") 
     REQUIRE(used == need);
     CHECK((r.flags() & abi::IORING_SETUP_NO_MMAP) != 0);
     // The SQEs and rings are in our memory.
-    CHECK(static_cast<void*>(r.sq().sqes) == mem.ptr);
-    CHECK(reinterpret_cast<char*>(r.sq().khead) >= static_cast<char*>(mem.ptr));
-    CHECK(reinterpret_cast<char*>(r.cq().cqes) < static_cast<char*>(mem.ptr) + mem.size);
+    CHECK(static_cast<void*>(r.sq().sqes) == mem.p);
+    CHECK(reinterpret_cast<char*>(r.sq().khead) >= static_cast<char*>(mem.p));
+    CHECK(reinterpret_cast<char*>(r.cq().cqes) < static_cast<char*>(mem.p) + mem.size);
     const int maps = count_uring_maps();
     queue_nops(r, 4);
     CHECK(r.submit_and_wait(4) == 4);
@@ -272,17 +259,17 @@ TEST_CASE("ring_state: init_mem sets a NO_MMAP ring up in the caller's memory") 
     CHECK(maps == 0);  // nothing of the ring was mmapped from its fd
     CHECK(r.exit() == 0);
     // exit() left the memory alone: still ours, still mapped and writable.
-    static_cast<char*>(mem.ptr)[0] = 1;
+    static_cast<char*>(mem.p)[0] = 1;
 }
 
 TEST_CASE("ring_state: REGISTERED_FD_ONLY leaves the ring no fd, only its registered index") {
     abi::io_uring_params p{};
     const long need = rawring::ring_state::memory_needed(4, p);
-    pages mem(static_cast<std::size_t>(need));
+    mapping mem(static_cast<std::size_t>(need));
     rawring::ring r;
     p.flags = abi::IORING_SETUP_REGISTERED_FD_ONLY;
     const int fds = count_fds();
-    const int used = r.init_mem(4, p, mem.ptr, mem.size);
+    const int used = r.init_mem(4, p, mem.p, mem.size);
     if (used < 0 && setup_accepts(abi::IORING_SETUP_NO_MMAP) == -EINVAL) {
         RAWRING_SKIP("no IORING_SETUP_NO_MMAP / REGISTERED_FD_ONLY (Linux < 6.5)");
         return;

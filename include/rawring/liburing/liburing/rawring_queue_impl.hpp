@@ -198,7 +198,7 @@ RAWRING_LIBURING_DEF struct io_uring_sqe* _io_uring_get_sqe(struct io_uring* rin
 }
 
 RAWRING_LIBURING_DEF struct io_uring_sqe* io_uring_get_sqe(struct io_uring* ring) LIBURING_NOEXCEPT {
-    return rawring::liburing_detail::face(rawring::liburing_detail::state(ring).get_sqe());
+    return _io_uring_get_sqe(ring);
 }
 
 RAWRING_LIBURING_DEF struct io_uring_sqe* io_uring_get_sqe128(struct io_uring* ring) LIBURING_NOEXCEPT {
