@@ -45,32 +45,22 @@ long result(long ret) noexcept {
     return ret == -1 ? -static_cast<long>(errno) : ret;
 }
 
-} // namespace
-
-int setup(unsigned entries, abi::io_uring_params* p) noexcept {
+int kernel_setup(unsigned entries, abi::io_uring_params* p) noexcept {
     return static_cast<int>(result(::syscall(__NR_io_uring_setup, entries, p)));
 }
 
-int enter(int fd, unsigned to_submit, unsigned min_complete, unsigned flags,
-          const void* sig) noexcept {
-    return static_cast<int>(result(
-        ::syscall(__NR_io_uring_enter, fd, to_submit, min_complete, flags, sig, sigset_size)));
-}
-
-int enter2(int fd, unsigned to_submit, unsigned min_complete, unsigned flags, const void* arg,
-           std::size_t argsz) noexcept {
+int kernel_enter(int fd, unsigned to_submit, unsigned min_complete, unsigned flags,
+                 const void* arg, std::size_t argsz) noexcept {
     return static_cast<int>(result(
         ::syscall(__NR_io_uring_enter, fd, to_submit, min_complete, flags, arg, argsz)));
 }
 
-int register_(int fd, unsigned opcode, const void* arg, unsigned nr_args) noexcept {
+int kernel_register(int fd, unsigned opcode, const void* arg, unsigned nr_args) noexcept {
     return static_cast<int>(result(::syscall(__NR_io_uring_register, fd, opcode, arg, nr_args)));
 }
 
-void* mmap_ring(int fd, std::size_t len, std::uint64_t offset, int* err) noexcept {
-    long ret = result(::syscall(SYS_mmap, nullptr, len, PROT_READ | PROT_WRITE,
-                                MAP_SHARED | MAP_POPULATE, fd, offset));
-    // mmap's error range is the top 4095 values; a valid address is never negative there.
+// mmap's error range is the top 4095 values; a valid address is never negative there.
+void* mapping(long ret, int* err) noexcept {
     if (ret < 0 && ret > -4096) {
         *err = static_cast<int>(ret);
         return nullptr;
@@ -78,17 +68,19 @@ void* mmap_ring(int fd, std::size_t len, std::uint64_t offset, int* err) noexcep
     return reinterpret_cast<void*>(ret);
 }
 
-void* mmap_anon(std::size_t len, int* err) noexcept {
-    long ret = result(::syscall(SYS_mmap, nullptr, len, PROT_READ | PROT_WRITE,
-                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-    if (ret < 0 && ret > -4096) {
-        *err = static_cast<int>(ret);
-        return nullptr;
-    }
-    return reinterpret_cast<void*>(ret);
+void* kernel_mmap_ring(int fd, std::size_t len, std::uint64_t offset, int* err) noexcept {
+    return mapping(result(::syscall(SYS_mmap, nullptr, len, PROT_READ | PROT_WRITE,
+                                    MAP_SHARED | MAP_POPULATE, fd, offset)),
+                   err);
 }
 
-int clock_gettime(int clock, abi::kernel_timespec* ts) noexcept {
+void* kernel_mmap_anon(std::size_t len, int* err) noexcept {
+    return mapping(result(::syscall(SYS_mmap, nullptr, len, PROT_READ | PROT_WRITE,
+                                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)),
+                   err);
+}
+
+int kernel_clock_gettime(int clock, abi::kernel_timespec* ts) noexcept {
     // Through libc, which reads the vDSO rather than entering the kernel.
     ::timespec t{};
     if (::clock_gettime(clock, &t) != 0) return -errno;
@@ -97,16 +89,26 @@ int clock_gettime(int clock, abi::kernel_timespec* ts) noexcept {
     return 0;
 }
 
-int gettid() noexcept {
-    return static_cast<int>(::syscall(SYS_gettid));
-}
-
-int munmap(void* addr, std::size_t len) noexcept {
+int kernel_munmap(void* addr, std::size_t len) noexcept {
     return static_cast<int>(result(::syscall(SYS_munmap, addr, len)));
 }
 
-int close(int fd) noexcept {
+int kernel_close(int fd) noexcept {
     return static_cast<int>(result(::syscall(SYS_close, fd)));
+}
+
+constexpr backend kernel{kernel_setup,     kernel_enter,  kernel_register,
+                         kernel_mmap_ring, kernel_mmap_anon, kernel_munmap,
+                         kernel_close,     kernel_clock_gettime};
+
+} // namespace
+
+constinit backend calls = kernel;
+
+const backend& kernel_backend() noexcept { return kernel; }
+
+int gettid() noexcept {
+    return static_cast<int>(::syscall(SYS_gettid));
 }
 
 int prlimit(int resource, const resource_limit* new_limit, resource_limit* old_limit) noexcept {

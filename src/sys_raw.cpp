@@ -21,30 +21,22 @@ void* mapping(long ret, int* err) noexcept {
     return reinterpret_cast<void*>(static_cast<std::uintptr_t>(ret));
 }
 
-} // namespace
-
-int setup(unsigned entries, abi::io_uring_params* p) noexcept {
+int kernel_setup(unsigned entries, abi::io_uring_params* p) noexcept {
     return static_cast<int>(arch::syscall2(arch::nr_io_uring_setup, entries, word(p)));
 }
 
-int enter(int fd, unsigned to_submit, unsigned min_complete, unsigned flags,
-          const void* sig) noexcept {
-    return static_cast<int>(arch::syscall6(arch::nr_io_uring_enter, fd, to_submit, min_complete,
-                                           flags, word(sig), static_cast<long>(sigset_size)));
-}
-
-int enter2(int fd, unsigned to_submit, unsigned min_complete, unsigned flags, const void* arg,
-           std::size_t argsz) noexcept {
+int kernel_enter(int fd, unsigned to_submit, unsigned min_complete, unsigned flags,
+                 const void* arg, std::size_t argsz) noexcept {
     return static_cast<int>(arch::syscall6(arch::nr_io_uring_enter, fd, to_submit, min_complete,
                                            flags, word(arg), static_cast<long>(argsz)));
 }
 
-int register_(int fd, unsigned opcode, const void* arg, unsigned nr_args) noexcept {
+int kernel_register(int fd, unsigned opcode, const void* arg, unsigned nr_args) noexcept {
     return static_cast<int>(
         arch::syscall4(arch::nr_io_uring_register, fd, opcode, word(arg), nr_args));
 }
 
-void* mmap_ring(int fd, std::size_t len, std::uint64_t offset, int* err) noexcept {
+void* kernel_mmap_ring(int fd, std::size_t len, std::uint64_t offset, int* err) noexcept {
     return mapping(arch::syscall6(arch::nr_mmap, 0, static_cast<long>(len),
                                   arch::prot_read | arch::prot_write,
                                   arch::map_shared | arch::map_populate, fd,
@@ -52,27 +44,37 @@ void* mmap_ring(int fd, std::size_t len, std::uint64_t offset, int* err) noexcep
                    err);
 }
 
-void* mmap_anon(std::size_t len, int* err) noexcept {
+void* kernel_mmap_anon(std::size_t len, int* err) noexcept {
     return mapping(arch::syscall6(arch::nr_mmap, 0, static_cast<long>(len),
                                   arch::prot_read | arch::prot_write,
                                   arch::map_private | arch::map_anonymous, -1, 0),
                    err);
 }
 
-int clock_gettime(int clock, abi::kernel_timespec* ts) noexcept {
+int kernel_clock_gettime(int clock, abi::kernel_timespec* ts) noexcept {
     return static_cast<int>(arch::syscall2(arch::nr_clock_gettime, clock, word(ts)));
 }
 
-int gettid() noexcept {
-    return static_cast<int>(arch::syscall0(arch::nr_gettid));
-}
-
-int munmap(void* addr, std::size_t len) noexcept {
+int kernel_munmap(void* addr, std::size_t len) noexcept {
     return static_cast<int>(arch::syscall2(arch::nr_munmap, word(addr), static_cast<long>(len)));
 }
 
-int close(int fd) noexcept {
+int kernel_close(int fd) noexcept {
     return static_cast<int>(arch::syscall1(arch::nr_close, fd));
+}
+
+constexpr backend kernel{kernel_setup,     kernel_enter,     kernel_register,
+                         kernel_mmap_ring, kernel_mmap_anon, kernel_munmap,
+                         kernel_close,     kernel_clock_gettime};
+
+} // namespace
+
+constinit backend calls = kernel;
+
+const backend& kernel_backend() noexcept { return kernel; }
+
+int gettid() noexcept {
+    return static_cast<int>(arch::syscall0(arch::nr_gettid));
 }
 
 int prlimit(int resource, const resource_limit* new_limit, resource_limit* old_limit) noexcept {

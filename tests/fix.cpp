@@ -2,20 +2,16 @@
 // Regression tests for the defects found by trying rawring from the outside (issue 9): each
 // `fix:` case failed (or hung, here turned into a failure by a watchdog) on the code before its
 // fix. Where a case needs the kernel to answer differently from 6.18 (a CQ without a flags word,
-// a failed unregistration), it goes through the syscall() interposer below, which only the libc
-// backend calls; with the raw backend such a case says SKIP.
-#include <dlfcn.h>
+// a failed unregistration), it edits the kernel's answer at rawring's system-call seam.
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 
 #include <atomic>
 #include <chrono>
-#include <cstdarg>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -27,58 +23,53 @@ using namespace rawring_test;
 namespace abi = rawring::abi;
 namespace err = rawring::err;
 
-// ---- the syscall() interposer ---------------------------------------------------------------------
+// ---- answers edited at the system-call seam ----------------------------------------------------
 //
-// The library's libc backend calls libc's syscall(); this executable defines its own, which the
-// static link binds the library to. It forwards every call to libc's and, when a test asks,
-// edits the kernel's answer to io_uring_setup or fails chosen io_uring_register opcodes.
+// A backend table (rawring/sys.hpp) that forwards every call to the kernel backend and, when a
+// test asks, edits the kernel's answer to io_uring_setup or fails chosen io_uring_register
+// opcodes. Installed for the length of a scope, with either syscall backend.
 
 namespace inject {
-std::atomic<long> setup_calls{0};      // io_uring_setup calls seen (0 under the raw backend)
 std::atomic<bool> zero_cq_flags{false}; // report cq_off.flags == 0, as kernels before 5.8 do
 std::atomic<unsigned> fail_register_op{~0u};  // io_uring_register opcode to fail...
 std::atomic<int> fail_register_errno{0};      // ...with this errno...
 std::atomic<int> fail_register_times{0};      // ...this many times (-1: always)
 std::atomic<int> failed_registers{0};         // how many were failed
-} // namespace inject
 
-extern "C" long syscall(long number, ...) noexcept {
-    using real_fn = long (*)(long, ...);
-    static const real_fn real = reinterpret_cast<real_fn>(dlsym(RTLD_NEXT, "syscall"));
-    va_list ap;
-    va_start(ap, number);
-    long a[6];
-    for (long& x : a) x = va_arg(ap, long);
-    va_end(ap);
-    if (number == SYS_io_uring_register) {
-        const unsigned opcode = static_cast<unsigned>(a[1]) & ~abi::IORING_REGISTER_USE_REGISTERED_RING;
-        if (opcode == inject::fail_register_op.load()) {
-            int times = inject::fail_register_times.load();
-            if (times != 0) {
-                if (times > 0) inject::fail_register_times.store(times - 1);
-                ++inject::failed_registers;
-                errno = inject::fail_register_errno.load();
-                return -1;
-            }
-        }
-    }
-    const long ret = real(number, a[0], a[1], a[2], a[3], a[4], a[5]);
-    if (number == SYS_io_uring_setup) {
-        ++inject::setup_calls;
-        if (ret >= 0 && inject::zero_cq_flags.load())
-            reinterpret_cast<abi::io_uring_params*>(a[1])->cq_off.flags = 0;
-    }
+int setup(unsigned entries, abi::io_uring_params* p) noexcept {
+    const int ret = rawring::sys::kernel_backend().setup(entries, p);
+    if (ret >= 0 && zero_cq_flags.load()) p->cq_off.flags = 0;
     return ret;
 }
 
-namespace {
-
-/// Whether the library's system calls reach the interposer (the libc backend).
-bool interposer_reached() {
-    const long before = inject::setup_calls.load();
-    rawring::ring r;
-    return r.init(1) == 0 && inject::setup_calls.load() > before;
+int register_(int fd, unsigned opcode, const void* arg, unsigned nr_args) noexcept {
+    if ((opcode & ~abi::IORING_REGISTER_USE_REGISTERED_RING) == fail_register_op.load()) {
+        const int times = fail_register_times.load();
+        if (times != 0) {
+            if (times > 0) fail_register_times.store(times - 1);
+            ++failed_registers;
+            return -fail_register_errno.load();
+        }
+    }
+    return rawring::sys::kernel_backend().register_(fd, opcode, arg, nr_args);
 }
+
+/// The edited backend in force for the life of the object.
+struct editing {
+    rawring::sys::backend previous;
+    editing() {
+        rawring::sys::backend b = rawring::sys::kernel_backend();
+        b.setup = setup;
+        b.register_ = register_;
+        previous = rawring::sys::set_backend(b);
+    }
+    ~editing() { (void)rawring::sys::set_backend(previous); }
+    editing(const editing&) = delete;
+    editing& operator=(const editing&) = delete;
+};
+} // namespace inject
+
+namespace {
 
 /// Runs `body` in a forked child and returns its exit status, or -1 if it was still running
 /// after `seconds` (it is then killed): a wait that never ends fails the case, never hangs it.
@@ -279,11 +270,7 @@ TEST_CASE("fix: a timed wait still flushes deferred completions after a wake-up 
 // ---- 3. a moved ring points at nothing of the ring it came from --------------------------------
 
 TEST_CASE("fix: a moved ring keeps no pointer into the ring object it was moved from") {
-    if (!interposer_reached()) {
-        RAWRING_SKIP("the raw syscall backend bypasses libc's syscall(), so the kernel's answer "
-                     "cannot be edited to cq_off.flags == 0 here");
-        return;
-    }
+    const inject::editing edited;
     inject::zero_cq_flags = true;
     auto old = std::make_unique<rawring::ring>();
     const int ret = old->init(4);
@@ -623,10 +610,7 @@ TEST_CASE("fix: timed waits on a closed ring give -EBADF like every other call")
 }
 
 TEST_CASE("fix: exit retries a ring fd unregistration that failed and reports one that keeps failing") {
-    if (!interposer_reached()) {
-        RAWRING_SKIP("the raw syscall backend bypasses libc's syscall(): no failure to inject");
-        return;
-    }
+    const inject::editing edited;
     // In a thread of its own: a leaked slot stays taken until the thread that registered exits.
     int transient_exit = 1, leaked_ok = 0, persistent_exit = 0, persistent_failed = 0;
     std::thread t([&] {
