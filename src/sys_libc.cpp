@@ -59,24 +59,27 @@ int kernel_register(int fd, unsigned opcode, const void* arg, unsigned nr_args) 
     return static_cast<int>(result(::syscall(__NR_io_uring_register, fd, opcode, arg, nr_args)));
 }
 
-// mmap's error range is the top 4095 values; a valid address is never negative there.
-void* mapping(long ret, int* err) noexcept {
-    if (ret < 0 && ret > -4096) {
-        *err = static_cast<int>(ret);
+// Mappings and close go through libc's own functions, not syscall(), so that the tools that
+// intercept them (ThreadSanitizer, AddressSanitizer, valgrind) see ring memory come and go.
+void* mapping(void* p, int* err) noexcept {
+    if (p == MAP_FAILED) {
+        *err = -errno;
         return nullptr;
     }
-    return reinterpret_cast<void*>(ret);
+    return p;
 }
 
+// The ring offsets (IORING_OFF_PBUF_RING is 2 GiB and up) need a 64-bit off_t.
+static_assert(sizeof(off_t) == 8, "rawring needs a 64-bit off_t (-D_FILE_OFFSET_BITS=64)");
+
 void* kernel_mmap_ring(int fd, std::size_t len, std::uint64_t offset, int* err) noexcept {
-    return mapping(result(::syscall(SYS_mmap, nullptr, len, PROT_READ | PROT_WRITE,
-                                    MAP_SHARED | MAP_POPULATE, fd, offset)),
+    return mapping(::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+                          static_cast<off_t>(offset)),
                    err);
 }
 
 void* kernel_mmap_anon(std::size_t len, int* err) noexcept {
-    return mapping(result(::syscall(SYS_mmap, nullptr, len, PROT_READ | PROT_WRITE,
-                                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)),
+    return mapping(::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
                    err);
 }
 
@@ -90,11 +93,11 @@ int kernel_clock_gettime(int clock, abi::kernel_timespec* ts) noexcept {
 }
 
 int kernel_munmap(void* addr, std::size_t len) noexcept {
-    return static_cast<int>(result(::syscall(SYS_munmap, addr, len)));
+    return static_cast<int>(result(::munmap(addr, len)));
 }
 
 int kernel_close(int fd) noexcept {
-    return static_cast<int>(result(::syscall(SYS_close, fd)));
+    return static_cast<int>(result(::close(fd)));
 }
 
 constexpr backend kernel{kernel_setup,     kernel_enter,  kernel_register,
