@@ -320,6 +320,34 @@ TEST_CASE("mock: CQE_SKIP_SUCCESS posts only failures") {
     CHECK(after[0].res == -EOPNOTSUPP);
 }
 
+TEST_CASE("mock: a failed CQE_SKIP_SUCCESS link cancels the rest of its chain silently, as the kernel does") {
+    // The chain [fail (skip-success), nop, nop] then a plain nop: the failure posts its CQE, the
+    // members it cancels post none (the kernel's REQ_F_SKIP_LINK_CQES), the plain nop posts.
+    const auto run = [](rawring::ring& r) {
+        nop_res(r, 1, -EINVAL, abi::IOSQE_CQE_SKIP_SUCCESS | abi::IOSQE_IO_LINK);
+        nop(r, 2, abi::IOSQE_IO_LINK);
+        nop(r, 3);
+        nop(r, 4);
+        CHECK(r.submit() == 4);
+        return take(r);
+    };
+    std::vector<io_uring_cqe> on_kernel;
+    {
+        rawring::ring k;
+        if (k.init(8) == 0) on_kernel = run(k);
+    }
+    mock::scope m(quiet());
+    rawring::ring r;
+    REQUIRE(r.init(8) == 0);
+    const auto got = run(r);
+    CHECK(datas(got) == std::vector<std::uint64_t>{1, 4});
+    REQUIRE(got.size() == 2);
+    CHECK(got[0].res == -EINVAL);
+    CHECK(got[1].res == 0);
+    CHECK(m->in_flight(r.fd()) == 0);
+    if (!on_kernel.empty()) CHECK(datas(on_kernel) == datas(got));
+}
+
 TEST_CASE("mock: multishot posts F_MORE until the end") {
     mock::scope m(quiet());
     rawring::ring r;

@@ -90,6 +90,7 @@ struct req {
     bool init_error = false;   ///< failed its checks at consumption; `result` holds the error
     bool deferred = false;     ///< decided outside the ring's enter, on a ring that defers task work
     bool timed_out = false;    ///< a TIMEOUT whose time ran out (its CQE does not count for others)
+    bool silent = false;       ///< cancelled by a failed CQE_SKIP_SUCCESS request: posts no CQE
     std::uint64_t chain = 0;   ///< seq of its chain's head
     req* next = nullptr;       ///< the chain member after this one
     req* timeout = nullptr;    ///< the LINK_TIMEOUT guarding this request
@@ -268,7 +269,7 @@ struct kernel::impl {
     /// options::completion_order applied to one round of CQEs.
     void reorder(std::vector<req*>& batch);
     void finish(ring& r, req& q);
-    void cancel_chain(ring& r, req* from);
+    void cancel_chain(ring& r, req* from, bool silent);
     void post(ring& r, const req* q, std::uint64_t user_data, const completion& c);
     void write_cqe(ring& r, std::uint64_t user_data, const completion& c);
     void for_each_ring(const std::function<void(ring&)>& f);

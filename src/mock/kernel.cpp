@@ -747,7 +747,7 @@ void kernel::impl::finish(ring& r, req& q) {
     const bool fail = failed(q, c.res);
     const bool skip = !c.more && !fail && (q.sqe.flags & abi::IOSQE_CQE_SKIP_SUCCESS) != 0;
     if (c.more) c.flags |= abi::IORING_CQE_F_MORE;
-    if (!skip) post(r, &q, q.sqe.user_data, c);
+    if (!skip && !q.silent) post(r, &q, q.sqe.user_data, c);
     if (c.more) {
         // A multishot request lives on: a handler's is asked again, the mock's own keeps waiting.
         q.st = stage::pending;
@@ -767,15 +767,18 @@ void kernel::impl::finish(ring& r, req& q) {
     const bool hard = (q.sqe.flags & abi::IOSQE_IO_HARDLINK) != 0;
     retire(r, q);
     if (next == nullptr) return;
+    // A failed skip-success request posts its own CQE (the failure is news) but the members its
+    // failure cancels post none, as in the kernel (REQ_F_SKIP_LINK_CQES).
     if (fail && !hard)
-        cancel_chain(r, next);
+        cancel_chain(r, next, (q.sqe.flags & abi::IOSQE_CQE_SKIP_SUCCESS) != 0);
     else
         start(r, *next);
 }
 
-void kernel::impl::cancel_chain(ring& r, req* from) {
+void kernel::impl::cancel_chain(ring& r, req* from, bool silent) {
     for (req* m = from; m != nullptr;) {
         req* const after = m->next;
+        m->silent = silent;
         m->next = nullptr;
         m->timeout = nullptr;
         m->target = nullptr;
