@@ -765,12 +765,13 @@ void kernel::impl::finish(ring& r, req& q) {
         decide(r, *lt, -ECANCELED);
     }
     const bool hard = (q.sqe.flags & abi::IOSQE_IO_HARDLINK) != 0;
-    retire(r, q);
+    const bool skip_success = (q.sqe.flags & abi::IOSQE_CQE_SKIP_SUCCESS) != 0;
+    retire(r, q);  // q is gone from here on
     if (next == nullptr) return;
     // A failed skip-success request posts its own CQE (the failure is news) but the members its
     // failure cancels post none, as in the kernel (REQ_F_SKIP_LINK_CQES).
     if (fail && !hard)
-        cancel_chain(r, next, (q.sqe.flags & abi::IOSQE_CQE_SKIP_SUCCESS) != 0);
+        cancel_chain(r, next, skip_success);
     else
         start(r, *next);
 }
