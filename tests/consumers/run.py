@@ -186,9 +186,9 @@ def build_subproject(args, tmp, kind, syscall, main=("tests", "consumers", "main
     run([*args.meson, "setup", build, proj, "--force-fallback-for=rawring", *opts], env=env)
     run([*args.meson, "compile", "-C", build], env=env)
     # As a subproject, rawring builds its libraries and nothing else: its tests and tools are
-    # off. There are rawring, rawring-liburing and rawring-mock, and with the raw backend
-    # rawring-freestanding.
-    libraries = {"rawring", "rawring-liburing", "rawring-mock"} | (
+    # off. There are rawring, rawring-liburing, rawring-mock and rawring-loop, and with the raw
+    # backend rawring-freestanding.
+    libraries = {"rawring", "rawring-liburing", "rawring-mock", "rawring-loop"} | (
         {"rawring-freestanding"} if syscall == "raw" else set())
     targets = json.loads(run([*args.meson, "introspect", "--targets", build], env=env))
     print("targets:", " ".join(sorted(t["name"] for t in targets)))

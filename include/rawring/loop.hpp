@@ -1,0 +1,782 @@
+// SPDX-License-Identifier: MIT
+// rawring::loop: a callback event loop on one ring, with a fixed task pool, deadlines, threads over MSG_RING.
+//
+// An optional layer on top of `rawring::ring` (library `rawring-loop`, dependency('rawring-loop');
+// the core never includes it). Each operation takes a `context` {callback, user pointer, small
+// tag, optional deadline} and returns the `task` that carries it, or nullptr when the pool is
+// empty (or the loop is shutting down). Tasks come from a pool sized at init: no operation and no
+// completion allocates. The loop submits and reaps; callbacks run after their CQE has been
+// consumed and may queue new work and cancel other work.
+//
+//     rawring::loop l;
+//     if (l.init(64) < 0) ...;
+//     l.timer(1'000'000, {[](rawring::loop&, rawring::task&, const rawring::abi::io_uring_cqe& c) {
+//         // c.res == 0: the timer fired
+//     }});
+//     (void)l.run(rawring::run_mode::until_done);
+//
+// Threads: spawn_thread(n) starts n child loops, each on its own thread and ring (sharing the
+// parent's io-wq, IORING_SETUP_ATTACH_WQ); loops post values, fds and tasks to each other with
+// MSG_RING. exit() (also the destructor) cancels everything in flight on every loop and waits
+// for every CQE, so no callback runs on freed memory.
+//
+// Backends: the loop has none of its own. With a rawring::mock::kernel installed (rawring/mock.hpp)
+// the same loop code runs on the mock io_uring; `basic_loop_mock` (end of this file) adds
+// handlers keyed by loop operation and the fd balance check.
+#pragma once
+
+#include "rawring/config.hpp"  // first: stops a build below C++20 with one clear error
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "rawring/abi.hpp"
+#include "rawring/buf_ring.hpp"
+#include "rawring/errno.hpp"
+#include "rawring/prep.hpp"
+#include "rawring/ring.hpp"
+
+struct sockaddr;
+struct statx;
+struct iovec;
+
+namespace rawring {
+
+class loop;
+class task;
+
+namespace detail {
+/// ECANCELED (errno.hpp lists only what the core returns).
+inline constexpr int loop_ecanceled = 125;
+} // namespace detail
+
+/// A task's callback: runs on the loop's thread after the task's CQE was consumed, with a copy
+/// of that CQE (`cqe.res` the result, `cqe.flags` its flags: IORING_CQE_F_MORE while a multishot
+/// task or a send_zc stays alive, IORING_CQE_F_NOTIF on send_zc's notification, the buffer id
+/// of a recv from a buffer_group). `cqe.user_data` is the loop's and means nothing to the caller.
+/// When the CQE has no F_MORE, this is the task's last call: it goes back to the pool as soon as
+/// the callback returns.
+using callback = void (*)(loop& l, task& t, const abi::io_uring_cqe& cqe);
+
+/// What every operation takes. `fn` may be null (the result is dropped). `deadline_ns` (0: none)
+/// links an IORING_OP_LINK_TIMEOUT of that many nanoseconds (CLOCK_MONOTONIC, relative) to the
+/// operation: if it fires first the kernel cancels the operation, whose callback then sees
+/// what the kernel posts for it, -ECANCELED (task::timed_out() is true; some operations, like a
+/// connect, report -ETIME or -EINTR), and if the operation completes first its result is seen
+/// as usual. Either way the callback runs once both CQEs arrived.
+struct context {
+    callback fn = nullptr;
+    void* user = nullptr;
+    std::uint32_t tag = 0;
+    std::uint64_t deadline_ns = 0;
+};
+
+/// The operation a task carries. Plain ones first: their completion needs no work of the loop
+/// beyond the callback (kept in one range so the common path is one compare).
+enum class loop_op : std::uint8_t {
+    noop, read, write, readv, writev, fsync, statx, connect, send, recv, send_zc, poll, splice,
+    cancel, msg_value, send_fd, close_fixed,
+    // ---- completions the loop works on (first_special onwards) ----
+    timer, open, close, socket, accept, accept_multishot, recv_multishot, install_fixed,
+    tcp_connect, run_on,
+    count_
+};
+inline constexpr std::uint8_t loop_op_count = static_cast<std::uint8_t>(loop_op::count_);
+/// basic_loop_mock::on's key for the LINK_TIMEOUT of a context's deadline.
+inline constexpr loop_op loop_deadline = loop_op::count_;
+
+/// How init treats one setup flag (or flag group).
+enum class setup_choice : std::uint8_t {
+    automatic,  ///< use it if the kernel accepts it
+    force,      ///< init fails if the kernel refuses it
+    forbid,     ///< never use it
+};
+
+/// loop::init's options.
+struct loop_options {
+    /// Tasks in the pool (0: 4 * the SQ entries). Each costs sizeof(task) bytes.
+    unsigned tasks = 0;
+    /// CQ entries (0: the kernel's default, twice the SQ). The loop never loses a CQE to a full
+    /// CQ (IORING_FEAT_NODROP), but a CQ of at least `tasks` entries avoids the overflow list.
+    unsigned cq_entries = 0;
+    /// IORING_SETUP_SINGLE_ISSUER | DEFER_TASKRUN (| TASKRUN_FLAG): the first choice. The loop
+    /// must then be driven (and its ops queued) only from the thread that called init.
+    setup_choice defer_taskrun = setup_choice::automatic;
+    /// IORING_SETUP_COOP_TASKRUN | TASKRUN_FLAG: the second choice.
+    setup_choice coop_taskrun = setup_choice::automatic;
+    /// IORING_SETUP_SUBMIT_ALL: a failing SQE does not stop the rest of the batch.
+    setup_choice submit_all = setup_choice::automatic;
+    /// IORING_SETUP_CLAMP: entries above the kernel's limit are clamped rather than refused.
+    setup_choice clamp = setup_choice::automatic;
+    /// A sparse registered-file table of this many slots (0: none), for send_fd and the
+    /// fixed-file operations. IORING_FILE_INDEX_ALLOC picks from the whole table.
+    unsigned registered_files = 0;
+    /// Track the fds (below this bound) that open, socket, accept, install_fixed and tcp_connect
+    /// return and that close closes; fd_balance() reports what is open or was closed twice.
+    unsigned track_fds = 0;
+    /// An io_uring fd whose io-wq this loop's ring shares (IORING_SETUP_ATTACH_WQ), -1: none.
+    int attach_wq_fd = -1;
+};
+
+/// How `run` runs.
+enum class run_mode : std::uint8_t {
+    once,        ///< submit, wait for at least one completion if a task is in flight, run what is ready
+    until_done,  ///< until no task is in flight (or stop())
+    forever,     ///< until stop() (or, for a child loop, until its parent shuts it down)
+};
+
+/// A message another loop posted to this one (see loop::on_message).
+struct message {
+    enum class kind : std::uint8_t { value, fd };
+    kind what;
+    std::uint64_t data;  ///< the sender's 61-bit value (msg_value, send_fd)
+    std::int32_t res;    ///< value: the sender's 32-bit value; fd: the slot it landed in (or -errno)
+};
+using message_fn = void (*)(loop& l, const message& m, void* user);
+
+/// What the fd tracking (loop_options::track_fds) saw.
+struct fd_balance {
+    unsigned open = 0;            ///< fds opened through the loop and not closed yet
+    unsigned closed_twice = 0;    ///< closes of an fd already closed (or never opened) through the loop
+    unsigned untracked = 0;       ///< fds at or above the bound (not tracked)
+    [[nodiscard]] bool balanced() const noexcept { return open == 0 && closed_twice == 0; }
+};
+
+/// Child-loop options for spawn_thread: `on_start` runs on each child's thread, after every
+/// child's ring is up and before it runs (set handlers there: on_message is not thread-safe).
+struct thread_options {
+    unsigned entries = 64;
+    loop_options options{};
+    void (*on_start)(loop& child, unsigned index, void* user) = nullptr;
+    void* user = nullptr;
+};
+
+/// One operation in flight: the loop owns it from the op call until its callback has returned.
+/// Its address is stable, so a caller may keep it to cancel the operation; never after its last
+/// callback (the pool reuses it).
+class task {
+public:
+    [[nodiscard]] void* user() const noexcept { return ctx_.user; }
+    [[nodiscard]] std::uint32_t tag() const noexcept { return ctx_.tag; }
+    [[nodiscard]] loop_op op() const noexcept { return op_; }
+    /// The loop that owns the task (for run_on, the sender's; the callback's `loop&` is where it runs).
+    [[nodiscard]] loop& owner() const noexcept { return *owner_; }
+    /// True when the task's deadline fired (its LINK_TIMEOUT completed with -ETIME).
+    [[nodiscard]] bool timed_out() const noexcept { return (bits_ & bit_timed_out) != 0; }
+    /// In a recv_multishot callback: keep this CQE's buffer (give it back later with
+    /// buffer_group::put_by_id) instead of having the loop return it when the callback ends.
+    void keep_buffer() noexcept { bits_ |= bit_keep_buffer; }
+    /// The fd an op works on (tcp_connect: the new socket once made).
+    [[nodiscard]] int fd() const noexcept { return fd_; }
+
+private:
+    friend class loop;
+    template <class> friend class basic_loop_mock;
+
+    static constexpr std::uint8_t bit_timed_out = 1;
+    static constexpr std::uint8_t bit_keep_buffer = 2;
+    static constexpr std::uint8_t bit_deadline = 4;
+    static constexpr std::uint8_t bit_spilled = 8;
+    static constexpr std::uint8_t bit_op_done = 16;
+
+    task* next_ = nullptr;     // free, pending or completed list
+    loop* owner_ = nullptr;
+    context ctx_{};
+    std::int32_t res_ = 0;     // the final CQE, kept until every CQE of the task arrived
+    std::uint32_t flags_ = 0;
+    loop_op op_ = loop_op::noop;
+    std::uint8_t bits_ = 0;
+    std::uint8_t outstanding_ = 0;  // CQEs (or replies) still to come
+    std::uint8_t step_ = 0;         // tcp_connect: 0 socket, 1 connect, 2 closing after failure
+    int fd_ = -1;
+    std::uint32_t handoff_ = 0;     // run_on: orders the task's memory between the two threads
+    const void* arg_ = nullptr;     // tcp_connect: the address; recv_multishot: the buffer_group
+    std::uint32_t arg_len_ = 0;
+    std::uint32_t arg_type_ = 0;
+    abi::kernel_timespec ts_{};     // timer
+    abi::kernel_timespec deadline_{};
+    abi::io_uring_sqe spill_{};     // the SQE, when the SQ had no room for it
+};
+
+/// The event loop. Not copyable or movable (tasks point to it). One thread drives it: the one
+/// that called init (with SINGLE_ISSUER the kernel insists).
+class loop {
+public:
+    loop() noexcept = default;
+    ~loop() { (void)exit(); }
+    loop(const loop&) = delete;
+    loop& operator=(const loop&) = delete;
+
+    // ---- setup and teardown (src/loop/loop.cpp) ---------------------------------------------
+
+    /// Sets up the ring and the pool. Setup flags are chosen by trying them, never by the
+    /// kernel's version: SINGLE_ISSUER|DEFER_TASKRUN|TASKRUN_FLAG, else COOP_TASKRUN|TASKRUN_FLAG,
+    /// else neither; each with SUBMIT_ALL and CLAMP while the kernel accepts them. `options` may
+    /// force or forbid each (setup_flags() says what was chosen). Returns 0, or -EBUSY (already
+    /// set up), -EINVAL (entries 0, a forced flag refused, defer_taskrun and coop_taskrun both
+    /// forced), -ENOMEM (the pool), or the ring's or register_files_sparse's -errno.
+    [[nodiscard]] int init(unsigned entries, const loop_options& options = {}) noexcept;
+
+    /// Shuts down: stops and joins the child threads (each cancels its work and waits for its
+    /// last CQE), cancels everything in flight here, waits for every CQE (callbacks of the
+    /// cancelled tasks run, with -ECANCELED), and tears the ring down. Operations queued while
+    /// shutting down return nullptr. Returns 0, or the first -errno a wait returned. Safe to call
+    /// twice. Do not call it from a callback.
+    int exit() noexcept;
+
+    /// The IORING_SETUP_* flags init chose.
+    [[nodiscard]] std::uint32_t setup_flags() const noexcept { return ring_.flags(); }
+    [[nodiscard]] bool is_open() const noexcept { return ring_.is_open(); }
+    /// The ring, for what the loop does not wrap (registering buffers, probing...). Do not reap
+    /// its CQEs yourself.
+    [[nodiscard]] ring& raw_ring() noexcept { return ring_; }
+    /// The ring's fd (the target of MSG_RING).
+    [[nodiscard]] int ring_fd() const noexcept { return ring_.fd(); }
+
+    /// Tasks taken from the pool and not yet returned (queued, in flight, or awaiting a reply).
+    [[nodiscard]] unsigned in_flight() const noexcept { return in_flight_; }
+    /// Tasks in the pool.
+    [[nodiscard]] unsigned capacity() const noexcept { return capacity_; }
+    /// Tasks waiting for room in the SQ (queued while it was full).
+    [[nodiscard]] unsigned queued() const noexcept { return queued_; }
+
+    // ---- running ------------------------------------------------------------------------------
+
+    /// Runs the loop (see run_mode). Returns the number of CQEs (and local completions)
+    /// processed, or -errno from io_uring_enter other than -EINTR, -EAGAIN, -EBUSY and -ETIME,
+    /// which the loop rides out (-EBADF, -EEXIST when called from a thread that is not the ring's
+    /// single issuer...). Not from a callback.
+    int run(run_mode mode) noexcept;
+
+    /// Runs for `ns` nanoseconds (CLOCK_MONOTONIC), or until stop(); with `until_done`, also
+    /// returns once no task is in flight (run(until_done) bounded in time). Returns as run.
+    int run_for(std::uint64_t ns, bool until_done = false) noexcept;
+
+    /// Makes the running run() return once the callbacks of the current batch are done (from a
+    /// callback, or between runs: then the next run returns at once). Same thread only.
+    void stop() noexcept { stop_ = true; }
+
+    /// Submits what operations queued, without waiting. Returns the number submitted or -errno.
+    int submit() noexcept;
+
+    // ---- operations (each returns its task, or nullptr: the pool is empty, or shutting down) ----
+
+    /// IORING_OP_NOP: res 0. liburing: `io_uring_prep_nop()`.
+    task* noop(const context& c) noexcept {
+        task* t = alloc_(loop_op::noop, c);
+        if (t == nullptr) [[unlikely]] return nullptr;
+        abi::io_uring_sqe* sqe = sqe_(t);
+        prep_nop(sqe);
+        return commit_(t, sqe);
+    }
+
+    /// A timer of `ns` nanoseconds from now (`absolute`: at `ns` on the clock), on CLOCK_MONOTONIC,
+    /// or with `clock_flags` IORING_TIMEOUT_BOOTTIME / IORING_TIMEOUT_REALTIME. The callback sees
+    /// res 0 when it fired (the kernel's -ETIME), -ECANCELED when cancelled.
+    /// liburing: `io_uring_prep_timeout()`. Since Linux 5.4 (clocks 5.15).
+    task* timer(std::uint64_t ns, const context& c, bool absolute = false,
+                unsigned clock_flags = 0) noexcept {
+        task* t = alloc_(loop_op::timer, c);
+        if (t == nullptr) [[unlikely]] return nullptr;
+        t->ts_.tv_sec = static_cast<std::int64_t>(ns / 1000000000u);
+        t->ts_.tv_nsec = static_cast<std::int64_t>(ns % 1000000000u);
+        abi::io_uring_sqe* sqe = sqe_(t);
+        prep_timeout(sqe, &t->ts_, 0, clock_flags | (absolute ? abi::IORING_TIMEOUT_ABS : 0u));
+        return commit_(t, sqe);
+    }
+
+    /// read(2)/pread(2) of `len` bytes at `offset` (-1: the file position). res: bytes read.
+    task* read(int fd, void* buf, unsigned len, std::uint64_t offset, const context& c) noexcept {
+        return rw_(loop_op::read, abi::IORING_OP_READ, fd, buf, len, offset, c);
+    }
+    /// write(2)/pwrite(2) of `len` bytes at `offset` (-1: the file position).
+    task* write(int fd, const void* buf, unsigned len, std::uint64_t offset, const context& c) noexcept {
+        return rw_(loop_op::write, abi::IORING_OP_WRITE, fd, buf, len, offset, c);
+    }
+    /// readv(2)/preadv(2); `iov` must stay valid until the callback.
+    task* readv(int fd, const iovec* iov, unsigned n, std::uint64_t offset, const context& c) noexcept {
+        return rw_(loop_op::readv, abi::IORING_OP_READV, fd, iov, n, offset, c);
+    }
+    /// writev(2)/pwritev(2); `iov` must stay valid until the callback.
+    task* writev(int fd, const iovec* iov, unsigned n, std::uint64_t offset, const context& c) noexcept {
+        return rw_(loop_op::writev, abi::IORING_OP_WRITEV, fd, iov, n, offset, c);
+    }
+
+    /// openat(2) relative to `dfd` (at_fdcwd for the current directory). res: the new fd.
+    task* open(const char* path, int flags, unsigned mode, const context& c, int dfd = at_fdcwd) noexcept {
+        task* t = alloc_(loop_op::open, c);
+        if (t == nullptr) [[unlikely]] return nullptr;
+        abi::io_uring_sqe* sqe = sqe_(t);
+        prep_openat(sqe, dfd, path, flags, mode);
+        return commit_(t, sqe);
+    }
+    /// close(2).
+    task* close(int fd, const context& c) noexcept {
+        task* t = alloc_(loop_op::close, c);
+        if (t == nullptr) [[unlikely]] return nullptr;
+        t->fd_ = fd;
+        abi::io_uring_sqe* sqe = sqe_(t);
+        prep_close(sqe, fd);
+        return commit_(t, sqe);
+    }
+    /// fsync(2) (IORING_FSYNC_DATASYNC in `flags`: fdatasync).
+    task* fsync(int fd, unsigned flags, const context& c) noexcept {
+        task* t = alloc_(loop_op::fsync, c);
+        if (t == nullptr) [[unlikely]] return nullptr;
+        abi::io_uring_sqe* sqe = sqe_(t);
+        prep_fsync(sqe, fd, flags);
+        return commit_(t, sqe);
+    }
+    /// statx(2) of `path` relative to `dfd` with AT_* `flags` and STATX_* `mask` into `*out`.
+    task* statx(int dfd, const char* path, int flags, unsigned mask, struct statx* out,
+                const context& c) noexcept {
+        task* t = alloc_(loop_op::statx, c);
+        if (t == nullptr) [[unlikely]] return nullptr;
+        abi::io_uring_sqe* sqe = sqe_(t);
+        prep_statx(sqe, dfd, path, flags, mask, out);
+        return commit_(t, sqe);
+    }
+    /// stat(2) as statx (STATX_BASIC_STATS, following symlinks).
+    task* stat(const char* path, struct statx* out, const context& c) noexcept {
+        return statx(at_fdcwd, path, 0, 0x7ffu, out, c);
+    }
+    /// lstat(2) as statx (AT_SYMLINK_NOFOLLOW).
+    task* lstat(const char* path, struct statx* out, const context& c) noexcept {
+        return statx(at_fdcwd, path, 0x100, 0x7ffu, out, c);
+    }
+
+    /// socket(2). res: the new fd. Since Linux 5.19.
+    task* socket(int domain, int type, int protocol, const context& c) noexcept {
+        task* t = alloc_(loop_op::socket, c);
+        if (t == nullptr) [[unlikely]] return nullptr;
+        abi::io_uring_sqe* sqe = sqe_(t);
+        prep_socket(sqe, domain, type, protocol, 0);
+        return commit_(t, sqe);
+    }
+    /// connect(2); `addr` must stay valid until the callback.
+    task* connect(int fd, const sockaddr* addr, unsigned len, const context& c) noexcept {
+        task* t = alloc_(loop_op::connect, c);
+        if (t == nullptr) [[unlikely]] return nullptr;
+        abi::io_uring_sqe* sqe = sqe_(t);
+        prep_connect(sqe, fd, addr, len);
+        return commit_(t, sqe);
+    }
+    /// accept4(2) (`addr`, `len` may be null). res: the new fd.
+    task* accept(int fd, sockaddr* addr, unsigned* len, int flags, const context& c) noexcept {
+        task* t = alloc_(loop_op::accept, c);
+        if (t == nullptr) [[unlikely]] return nullptr;
+        abi::io_uring_sqe* sqe = sqe_(t);
+        prep_accept(sqe, fd, addr, len, flags);
+        return commit_(t, sqe);
+    }
+    /// Multishot accept: one callback per connection (F_MORE while armed). Since Linux 5.19.
+    task* accept_multishot(int fd, int flags, const context& c) noexcept {
+        task* t = alloc_(loop_op::accept_multishot, c);
+        if (t == nullptr) [[unlikely]] return nullptr;
+        abi::io_uring_sqe* sqe = sqe_(t);
+        prep_multishot_accept(sqe, fd, nullptr, nullptr, flags);
+        return commit_(t, sqe);
+    }
+    /// send(2).
+    task* send(int fd, const void* buf, std::size_t len, int flags, const context& c) noexcept {
+        task* t = alloc_(loop_op::send, c);
+        if (t == nullptr) [[unlikely]] return nullptr;
+        abi::io_uring_sqe* sqe = sqe_(t);
+        prep_send(sqe, fd, buf, len, flags);
+        return commit_(t, sqe);
+    }
+    /// recv(2).
+    task* recv(int fd, void* buf, std::size_t len, int flags, const context& c) noexcept {
+        task* t = alloc_(loop_op::recv, c);
+        if (t == nullptr) [[unlikely]] return nullptr;
+        abi::io_uring_sqe* sqe = sqe_(t);
+        prep_recv(sqe, fd, buf, len, flags);
+        return commit_(t, sqe);
+    }
+    /// Multishot recv into buffers of `group` (which must outlive the task): one callback per
+    /// arrival, `group.get(cqe)` the bytes; the buffer goes back to the group when the callback
+    /// returns, unless it called task::keep_buffer(). An empty group ends it with -ENOBUFS.
+    /// Since Linux 6.0.
+    task* recv_multishot(int fd, buffer_group& group, int flags, const context& c) noexcept {
+        task* t = alloc_(loop_op::recv_multishot, c);
+        if (t == nullptr) [[unlikely]] return nullptr;
+        t->arg_ = &group;
+        abi::io_uring_sqe* sqe = sqe_(t);
+        group.recv_multishot(sqe, fd, flags);
+        return commit_(t, sqe);
+    }
+    /// Zero-copy send: the callback runs for the send's result (F_MORE set when a notification
+    /// follows) and again for the notification (IORING_CQE_F_NOTIF; `buf` may be reused after
+    /// it). Since Linux 6.0.
+    task* send_zc(int fd, const void* buf, std::size_t len, int flags, unsigned zc_flags,
+                  const context& c) noexcept {
+        task* t = alloc_(loop_op::send_zc, c);
+        if (t == nullptr) [[unlikely]] return nullptr;
+        abi::io_uring_sqe* sqe = sqe_(t);
+        prep_send_zc(sqe, fd, buf, len, flags, zc_flags);
+        return commit_(t, sqe);
+    }
+    /// One-shot poll for POLL* `mask`. res: the events.
+    task* poll(int fd, unsigned mask, const context& c) noexcept {
+        task* t = alloc_(loop_op::poll, c);
+        if (t == nullptr) [[unlikely]] return nullptr;
+        abi::io_uring_sqe* sqe = sqe_(t);
+        prep_poll_add(sqe, fd, mask);
+        return commit_(t, sqe);
+    }
+    /// splice(2) of `len` bytes (offsets -1: none, as for pipes).
+    task* splice(int fd_in, std::int64_t off_in, int fd_out, std::int64_t off_out, unsigned len,
+                 unsigned flags, const context& c) noexcept {
+        task* t = alloc_(loop_op::splice, c);
+        if (t == nullptr) [[unlikely]] return nullptr;
+        abi::io_uring_sqe* sqe = sqe_(t);
+        prep_splice(sqe, fd_in, off_in, fd_out, off_out, len, flags);
+        return commit_(t, sqe);
+    }
+
+    /// Cancels `target` (a task of this loop whose callback has not run). A task still queued
+    /// for SQ room completes with -ECANCELED without reaching the kernel. res: 0 (found),
+    /// -ENOENT, -EALREADY. liburing: `io_uring_prep_cancel()`.
+    task* cancel(task* target, const context& c) noexcept;
+    /// Cancels every task in flight (IORING_ASYNC_CANCEL_ANY | ALL). res: how many the kernel found.
+    task* cancel_all(const context& c) noexcept;
+    /// Cancels every task on `fd` (IORING_ASYNC_CANCEL_FD | ALL). res: how many. Since Linux 5.19.
+    task* cancel_fd(int fd, const context& c) noexcept;
+
+    // ---- other loops (MSG_RING, Linux 5.18) -----------------------------------------------------
+
+    /// Posts a message to `target`: its on_message handler sees kind::value, `data` (61 bits)
+    /// and `value`. This task's callback sees the send's result (0, -EBADFD...). What this
+    /// thread wrote before the call happens before the handler runs on `target`'s thread.
+    task* msg_value(loop& target, std::uint64_t data, std::int32_t value, const context& c) noexcept;
+    /// Runs `c.fn` on `target`'s thread (its `loop&` is `target`, res 0); the task returns to
+    /// this loop's pool once `target` has run it. If the message cannot be sent the callback runs
+    /// here with the error.
+    task* run_on(loop& target, const context& c) noexcept;
+    /// Installs this loop's registered file `slot` into a free slot of `target`'s table
+    /// (IORING_MSG_SEND_FD): `target`'s on_message sees kind::fd, `data` and the slot. Since 6.0.
+    task* send_fd(loop& target, unsigned slot, std::uint64_t data, const context& c) noexcept;
+    /// Sets the handler of messages from other loops (this loop's thread only).
+    void on_message(message_fn fn, void* user) noexcept {
+        msg_fn_ = fn;
+        msg_user_ = user;
+    }
+
+    // ---- registered files ---------------------------------------------------------------------
+
+    /// Puts `fd` into registered slot `slot` (-1 empties it), synchronously
+    /// (IORING_REGISTER_FILES_UPDATE). Returns 0 or -errno (-ENXIO: no table, loop_options).
+    [[nodiscard]] int set_file(unsigned slot, int fd) noexcept;
+    /// IORING_OP_FIXED_FD_INSTALL: a regular fd (res) for registered slot `slot`. Since 6.8.
+    task* install_fixed(unsigned slot, const context& c) noexcept;
+    /// Closes registered slot `slot`. Since Linux 5.15.
+    task* close_fixed(unsigned slot, const context& c) noexcept;
+
+    // ---- TCP/UDP helpers (src/loop/net.cpp) -----------------------------------------------------
+
+    /// socket -> connect -> callback with the connected fd as res (or -errno, the socket then
+    /// closed). `type`: SOCK_STREAM or SOCK_DGRAM (flags such as SOCK_CLOEXEC may be or-ed in).
+    /// `addr` must stay valid until the callback. `c.deadline_ns` bounds the connect step.
+    task* tcp_connect(const sockaddr* addr, unsigned len, int type, const context& c) noexcept;
+    /// A socket of `type` bound to `addr` (SO_REUSEADDR), listening with `backlog` if it is a
+    /// stream socket: its fd, or -errno. Synchronous (plain system calls). Pair it with
+    /// accept_multishot for a server of plain callbacks.
+    [[nodiscard]] static int listen(const sockaddr* addr, unsigned len, int type, int backlog) noexcept;
+
+    // ---- threads (src/loop/threads.cpp) ---------------------------------------------------------
+
+    /// Starts `n` child loops, each on a thread of its own, with rings sharing this loop's io-wq
+    /// (ATTACH_WQ). Returns 0 once every child's ring is up, or -errno (-EBUSY: children already
+    /// spawned, -EINVAL: n 0 or this loop not set up, a child's init error; the children already
+    /// started are then shut down). Allocates (threads, loops): part of setup.
+    [[nodiscard]] int spawn_thread(unsigned n, const thread_options& opts = {}) noexcept;
+    /// Child `i` (0 <= i < threads()).
+    [[nodiscard]] loop& thread_loop(unsigned i) noexcept;
+    [[nodiscard]] unsigned threads() const noexcept;
+
+    // ---- fd tracking ----------------------------------------------------------------------------
+
+    /// What loop_options::track_fds saw so far (all zero without it).
+    [[nodiscard]] fd_balance fds() const noexcept;
+
+private:
+    template <class> friend class basic_loop_mock;
+    friend struct detail_loop_access;
+
+    // user_data: the task's address with these low bits (tasks are 8-aligned).
+    static constexpr std::uint64_t tag_op = 0;        // the task's own CQE
+    static constexpr std::uint64_t tag_deadline = 1;  // its LINK_TIMEOUT
+    static constexpr std::uint64_t tag_value = 2;     // a value from another loop: data << 3
+    static constexpr std::uint64_t tag_run = 3;       // a task of another loop to run here
+    static constexpr std::uint64_t tag_done = 4;      // our run_on task, run and returned
+    static constexpr std::uint64_t tag_fd = 5;        // an fd from another loop: data << 3
+    static constexpr std::uint64_t tag_internal = 6;  // loop's own SQEs; their CQEs are dropped
+    static constexpr std::uint64_t tag_control = 7;   // shutdown protocol: kind << 3
+    static constexpr std::uint64_t tag_mask = 7;
+
+    static constexpr loop_op first_special = loop_op::timer;
+
+    task* alloc_(loop_op op, const context& c) noexcept {
+        task* t = free_;
+        if (t == nullptr || stopping_) [[unlikely]] return nullptr;
+        free_ = t->next_;
+        ++in_flight_;
+        t->ctx_ = c;
+        t->op_ = op;
+        t->bits_ = c.deadline_ns != 0 ? task::bit_deadline : 0;
+        t->outstanding_ = c.deadline_ns != 0 ? 2 : 1;
+        t->step_ = 0;
+        t->fd_ = -1;
+        return t;
+    }
+
+    void free_task_(task* t) noexcept {
+        t->next_ = free_;
+        free_ = t;
+        --in_flight_;
+    }
+
+    /// An SQE for `t` (and room for its LINK_TIMEOUT): from the ring, after one submit if the SQ
+    /// is full, else the task's spill slot (queued for later).
+    abi::io_uring_sqe* sqe_(task* t) noexcept {
+        const bool deadline = (t->bits_ & task::bit_deadline) != 0;
+        if (pending_head_ == nullptr) [[likely]] {
+            if (!deadline) {
+                if (abi::io_uring_sqe* sqe = ring_.get_sqe()) [[likely]] return sqe;
+            } else if (ring_.sq_space_left() >= 2) {
+                return ring_.get_sqe();
+            }
+        }
+        return sqe_slow_(t, deadline ? 2u : 1u);
+    }
+    abi::io_uring_sqe* sqe_slow_(task* t, unsigned need) noexcept;
+
+    task* commit_(task* t, abi::io_uring_sqe* sqe) noexcept {
+        sqe->user_data = reinterpret_cast<std::uintptr_t>(t) | tag_op;
+        if ((t->bits_ & (task::bit_deadline | task::bit_spilled)) != 0) [[unlikely]]
+            commit_slow_(t, sqe);
+        return t;
+    }
+    void commit_slow_(task* t, abi::io_uring_sqe* sqe) noexcept;
+
+    task* rw_(loop_op op, unsigned opcode, int fd, const void* buf, unsigned len,
+              std::uint64_t offset, const context& c) noexcept {
+        task* t = alloc_(op, c);
+        if (t == nullptr) [[unlikely]] return nullptr;
+        abi::io_uring_sqe* sqe = sqe_(t);
+        prep_rw(static_cast<int>(opcode), sqe, fd, buf, len, offset);
+        return commit_(t, sqe);
+    }
+
+    // src/loop/loop.cpp
+    int step_(bool wait, const abi::kernel_timespec* ts) noexcept;
+    unsigned dispatch_(const abi::io_uring_cqe& cqe) noexcept;
+    void op_cqe_(task* t, const abi::io_uring_cqe& cqe) noexcept;
+    void finish_(task* t) noexcept;
+    void deliver_(task* t, const abi::io_uring_cqe& cqe) noexcept;
+    bool special_before_(task* t, abi::io_uring_cqe& cqe) noexcept;
+    void special_after_(task* t, const abi::io_uring_cqe& cqe) noexcept;
+    void complete_locally_(task* t, std::int32_t res) noexcept;
+    unsigned run_completed_() noexcept;
+    void flush_pending_() noexcept;
+    abi::io_uring_sqe* internal_sqe_() noexcept;
+    void begin_stop_() noexcept;
+    void cancel_everything_() noexcept;
+    unsigned cancel_pending_(bool (*match)(const task&, int), int arg) noexcept;
+    void control_(std::uint64_t kind) noexcept;
+    void after_batch_() noexcept;
+    void run_remote_(task* t) noexcept;
+    void ledger_open_(int fd) noexcept;
+    void ledger_close_(int fd) noexcept;
+    bool tcp_continue_(task* t) noexcept;  // src/loop/net.cpp
+    void post_control_(loop& to, std::uint64_t kind) noexcept;
+    void shutdown_children_() noexcept;  // src/loop/threads.cpp
+    static void child_main_(void* group, loop* parent, unsigned index) noexcept;
+    void release_pool_() noexcept;
+
+    ring ring_;
+    task* free_ = nullptr;
+    task* pending_head_ = nullptr;  // waiting for SQ room, in order
+    task* pending_tail_ = nullptr;
+    task* completed_head_ = nullptr;  // completed without a CQE (cancelled while pending...)
+    task* completed_tail_ = nullptr;
+    unsigned in_flight_ = 0;
+    unsigned capacity_ = 0;
+    unsigned queued_ = 0;
+    task* pool_ = nullptr;
+    message_fn msg_fn_ = nullptr;
+    void* msg_user_ = nullptr;
+    std::uint8_t* fd_state_ = nullptr;  // track_fds: 1 = open
+    unsigned fd_bound_ = 0;
+    fd_balance fd_counts_{};
+    bool stop_ = false;
+    bool stopping_ = false;        // shutting down: no new tasks
+    bool exit_requested_ = false;  // child: the parent said exit
+    bool drained_sent_ = false;    // child: told the parent it has nothing in flight
+    loop* parent_ = nullptr;       // child loops: the loop that spawned them
+    std::atomic<unsigned>* drained_counter_ = nullptr;  // child loops: the parent's count of drained children
+    void* threads_ = nullptr;      // detail::thread_group (src/loop/threads.cpp)
+    // Senders of messages to this loop add to it (release) before they submit; the loop reads it
+    // (acquire) before it handles one. The kernel already orders the two, but only through its
+    // own memory: this makes what the sender wrote before sending visibly happen before the
+    // handler (to the language's memory model, and so to ThreadSanitizer too).
+    std::atomic<std::uint32_t> msg_sync_{0};
+};
+
+// =================================================================================================
+// The loop on the mock io_uring
+// =================================================================================================
+
+namespace detail {
+template <class F> struct handler_sig;
+template <template <class> class Fn, class R, class A>
+struct handler_sig<Fn<R(A)>> {
+    using action = R;
+    using request = std::remove_cvref_t<A>;
+    template <class Sig> using function = Fn<Sig>;
+};
+template <class M> struct on_member;
+template <class C, class A, class H>
+struct on_member<void (C::*)(A, H)> {
+    using handler = std::remove_cvref_t<H>;
+};
+} // namespace detail
+
+/// What a loop adds to the mock io_uring (rawring/mock.hpp): result handlers keyed by loop
+/// operation (several loop operations share an opcode: timer and deadline, stat and lstat...),
+/// holding and completing a given task (so the test decides the order of completions; the
+/// order among requests ready together is mock::options::completion_order), and the check that
+/// every fd opened through the loop was closed exactly once.
+///
+/// Use it as `rawring::loop_mock` (include rawring/mock.hpp first, link rawring-mock); it is a
+/// template on the mock kernel only so that this header needs none of the mock's. The loop
+/// itself has no backend branch: the mock is chosen at the system-call seam.
+///
+///     rawring::mock::scope mock;
+///     rawring::loop l;  REQUIRE(l.init(8, {.track_fds = 1024}) == 0);
+///     rawring::loop_mock lm(*mock, l);
+///     lm.on(rawring::loop_op::recv, [](rawring::task&, const rawring::mock::request&) {
+///         return rawring::mock::action::now(5);
+///     });
+///
+/// A handler runs under the mock's lock on the thread that entered the ring: it must not call
+/// into the loop or rawring. One loop_mock per mock kernel: it owns the kernel's handlers of the
+/// opcodes it is given.
+template <class Kernel>
+class basic_loop_mock {
+    using handler_t = typename detail::on_member<decltype(&Kernel::on)>::handler;
+    using sig = detail::handler_sig<handler_t>;
+
+public:
+    using action = typename sig::action;
+    using request = typename sig::request;
+    /// A loop handler: the loop's task behind the request (nullptr for the loop's own internal
+    /// requests, which always get the mock's default) and the request itself.
+    using op_handler = typename sig::template function<action(task&, const request&)>;
+
+    basic_loop_mock(Kernel& k, loop& l) : kernel_(k), loop_(l) {}
+    ~basic_loop_mock() {
+        for (unsigned op = 0; op < 256; ++op)
+            if (installed_[op]) kernel_.reset(static_cast<std::uint8_t>(op));
+    }
+    basic_loop_mock(const basic_loop_mock&) = delete;
+    basic_loop_mock& operator=(const basic_loop_mock&) = delete;
+
+    /// Answers every later request of loop operation `op` (on this loop's ring) with `h`.
+    void on(loop_op op, op_handler h) {
+        handlers_[static_cast<unsigned>(op)] = static_cast<op_handler&&>(h);
+        for (unsigned opc : opcodes_(op)) install_(opc);
+    }
+    /// Every later request of `op` stays pending until complete() names its task.
+    void hold(loop_op op) {
+        on(op, [](task&, const request&) { return action::held(); });
+    }
+    /// Completes a held request of task `t` with `res` and `flags` (`more`: F_MORE, the task
+    /// stays alive). Returns 0 or -ENOENT (not held).
+    int complete(task* t, std::int32_t res, std::uint32_t flags = 0, bool more = false) {
+        typename std::remove_cvref_t<decltype(action{}.result)> c{};
+        c.res = res;
+        c.flags = flags;
+        c.more = more;
+        return kernel_.complete(loop_.ring_fd(), reinterpret_cast<std::uintptr_t>(t), c);
+    }
+    /// The fd check: every fd opened through the loop closed exactly once (needs
+    /// loop_options::track_fds).
+    [[nodiscard]] fd_balance fds() const noexcept { return loop_.fds(); }
+
+private:
+    // The opcodes a loop operation submits (its first SQE; deadlines are loop_op::count_).
+    static constexpr unsigned none = 256;
+    struct opcode_list {
+        unsigned v[3] = {none, none, none};
+        const unsigned* begin() const { return v; }
+        const unsigned* end() const {
+            unsigned n = 0;
+            while (n < 3 && v[n] != none) ++n;
+            return v + n;
+        }
+    };
+    static opcode_list opcodes_(loop_op op) {
+        switch (op) {
+        case loop_op::noop: return {{abi::IORING_OP_NOP}};
+        case loop_op::read: return {{abi::IORING_OP_READ}};
+        case loop_op::write: return {{abi::IORING_OP_WRITE}};
+        case loop_op::readv: return {{abi::IORING_OP_READV}};
+        case loop_op::writev: return {{abi::IORING_OP_WRITEV}};
+        case loop_op::fsync: return {{abi::IORING_OP_FSYNC}};
+        case loop_op::statx: return {{abi::IORING_OP_STATX}};
+        case loop_op::connect: return {{abi::IORING_OP_CONNECT}};
+        case loop_op::send: return {{abi::IORING_OP_SEND}};
+        case loop_op::recv: return {{abi::IORING_OP_RECV}};
+        case loop_op::send_zc: return {{abi::IORING_OP_SEND_ZC}};
+        case loop_op::poll: return {{abi::IORING_OP_POLL_ADD}};
+        case loop_op::splice: return {{abi::IORING_OP_SPLICE}};
+        case loop_op::cancel: return {{abi::IORING_OP_ASYNC_CANCEL}};
+        case loop_op::msg_value:
+        case loop_op::send_fd:
+        case loop_op::run_on: return {{abi::IORING_OP_MSG_RING}};
+        case loop_op::close_fixed:
+        case loop_op::close: return {{abi::IORING_OP_CLOSE}};
+        case loop_op::timer: return {{abi::IORING_OP_TIMEOUT}};
+        case loop_op::open: return {{abi::IORING_OP_OPENAT}};
+        case loop_op::socket: return {{abi::IORING_OP_SOCKET}};
+        case loop_op::accept:
+        case loop_op::accept_multishot: return {{abi::IORING_OP_ACCEPT}};
+        case loop_op::recv_multishot: return {{abi::IORING_OP_RECV}};
+        case loop_op::install_fixed: return {{abi::IORING_OP_FIXED_FD_INSTALL}};
+        case loop_op::tcp_connect:
+            return {{abi::IORING_OP_SOCKET, abi::IORING_OP_CONNECT, abi::IORING_OP_CLOSE}};
+        case loop_op::count_: return {{abi::IORING_OP_LINK_TIMEOUT}};
+        }
+        return {};
+    }
+
+    void install_(unsigned opc) {
+        if (installed_[opc]) return;
+        installed_[opc] = true;
+        kernel_.on(static_cast<std::uint8_t>(opc), [this](const request& rq) -> action {
+            if (rq.ring_fd != loop_.ring_fd()) return action::by_default();
+            const std::uint64_t bits = rq.user_data & loop::tag_mask;
+            task* t = reinterpret_cast<task*>(static_cast<std::uintptr_t>(rq.user_data & ~loop::tag_mask));
+            if (t == nullptr || (bits != loop::tag_op && bits != loop::tag_deadline))
+                return action::by_default();
+            const unsigned op = bits == loop::tag_deadline ? unsigned{loop_op_count}
+                                                           : static_cast<unsigned>(t->op_);
+            if (!handlers_[op]) return action::by_default();
+            return handlers_[op](*t, rq);
+        });
+    }
+
+    Kernel& kernel_;
+    loop& loop_;
+    op_handler handlers_[loop_op_count + 1];
+    bool installed_[256] = {};
+};
+
+namespace mock { class kernel; }
+/// The loop's mock glue on rawring's mock kernel (include rawring/mock.hpp before using it).
+using loop_mock = basic_loop_mock<mock::kernel>;
+
+} // namespace rawring

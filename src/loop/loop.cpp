@@ -1,0 +1,623 @@
+// SPDX-License-Identifier: MIT
+// rawring::loop: setup, the run loop, completion dispatch, cancellation, messages between loops.
+#include "rawring/loop.hpp"
+
+#include <cstring>
+#include <new>
+
+#include "rawring/register.hpp"
+
+namespace rawring {
+
+namespace {
+
+constexpr std::uint64_t ctl_stop = 1;     // parent -> child: cancel everything, take no new work
+constexpr std::uint64_t ctl_drained = 2;  // child -> parent: a wake-up (the count is atomic)
+constexpr std::uint64_t ctl_exit = 3;     // parent -> child: leave run()
+
+// fd_state_ values (0: not opened through the loop).
+constexpr std::uint8_t fd_open = 1;
+constexpr std::uint8_t fd_closed = 2;
+
+abi::kernel_timespec to_ts(std::uint64_t ns) noexcept {
+    return {static_cast<std::int64_t>(ns / 1000000000u), static_cast<std::int64_t>(ns % 1000000000u)};
+}
+
+std::uint64_t now_ns() noexcept {
+    abi::kernel_timespec ts{};
+    (void)sys::clock_gettime(1 /* CLOCK_MONOTONIC */, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+std::uint64_t ptr_bits(const void* p) noexcept { return reinterpret_cast<std::uintptr_t>(p); }
+
+// The errors a run rides out: a signal, a full CQ the kernel is still flushing, a timed wait.
+bool transient(int ret) noexcept {
+    return ret == -err::eintr || ret == -err::eagain || ret == -err::ebusy || ret == -err::etime;
+}
+
+} // namespace
+
+// ---- setup and teardown ------------------------------------------------------------------------
+
+int loop::init(unsigned entries, const loop_options& o) noexcept {
+    if (ring_.is_open() || pool_ != nullptr) return -err::ebusy;
+    if (entries == 0) return -err::einval;
+    if (o.defer_taskrun == setup_choice::force && o.coop_taskrun == setup_choice::force)
+        return -err::einval;
+
+    // The task-running modes, best first, as the options allow.
+    std::uint32_t modes[3];
+    unsigned nmodes = 0;
+    if (o.defer_taskrun != setup_choice::forbid)
+        modes[nmodes++] = abi::IORING_SETUP_SINGLE_ISSUER | abi::IORING_SETUP_DEFER_TASKRUN |
+                          abi::IORING_SETUP_TASKRUN_FLAG;
+    if (o.defer_taskrun != setup_choice::force && o.coop_taskrun != setup_choice::forbid)
+        modes[nmodes++] = abi::IORING_SETUP_COOP_TASKRUN | abi::IORING_SETUP_TASKRUN_FLAG;
+    if (o.defer_taskrun != setup_choice::force && o.coop_taskrun != setup_choice::force)
+        modes[nmodes++] = 0;
+
+    std::uint32_t forced = 0, optional = 0;
+    auto sort = [&](setup_choice c, std::uint32_t flag) {
+        if (c == setup_choice::force) forced |= flag;
+        else if (c == setup_choice::automatic) optional |= flag;
+    };
+    sort(o.submit_all, abi::IORING_SETUP_SUBMIT_ALL);
+    sort(o.clamp, abi::IORING_SETUP_CLAMP);
+    // The optional flags: all of them, then without each, then none.
+    const std::uint32_t extras[4] = {optional, optional & ~abi::IORING_SETUP_SUBMIT_ALL,
+                                     optional & ~abi::IORING_SETUP_CLAMP, 0};
+
+    int ret = -err::einval;
+    bool up = false;
+    for (unsigned m = 0; m < nmodes && !up; ++m) {
+        for (unsigned e = 0; e < 4 && !up; ++e) {
+            if (e != 0 && extras[e] == extras[e - 1]) continue;
+            abi::io_uring_params p{};
+            p.flags = modes[m] | forced | extras[e];
+            if (o.cq_entries != 0) {
+                p.flags |= abi::IORING_SETUP_CQSIZE;
+                p.cq_entries = o.cq_entries;
+            }
+            if (o.attach_wq_fd >= 0) {
+                p.flags |= abi::IORING_SETUP_ATTACH_WQ;
+                p.wq_fd = static_cast<std::uint32_t>(o.attach_wq_fd);
+            }
+            ret = ring_.init(entries, p);
+            if (ret == 0) up = true;
+            else if (ret != -err::einval) return ret;  // not a flag the kernel refused
+        }
+    }
+    if (!up) return ret;
+
+    if (o.registered_files != 0) {
+        ret = register_files_sparse(ring_, o.registered_files);
+        if (ret < 0) {
+            (void)ring_.exit();
+            return ret;
+        }
+    }
+
+    const unsigned n = o.tasks != 0 ? o.tasks : 4 * ring_.sq().ring_entries;
+    pool_ = new (std::nothrow) task[n];
+    if (pool_ == nullptr) {
+        (void)ring_.exit();
+        return -err::enomem;
+    }
+    if (o.track_fds != 0) {
+        fd_state_ = new (std::nothrow) std::uint8_t[o.track_fds]();
+        if (fd_state_ == nullptr) {
+            release_pool_();
+            (void)ring_.exit();
+            return -err::enomem;
+        }
+        fd_bound_ = o.track_fds;
+    }
+    capacity_ = n;
+    free_ = nullptr;
+    for (unsigned i = n; i-- > 0;) {
+        pool_[i].owner_ = this;
+        pool_[i].next_ = free_;
+        free_ = &pool_[i];
+    }
+    in_flight_ = 0;
+    queued_ = 0;
+    stop_ = stopping_ = exit_requested_ = drained_sent_ = false;
+    fd_counts_ = {};
+    return 0;
+}
+
+void loop::release_pool_() noexcept {
+    delete[] pool_;
+    pool_ = nullptr;
+    delete[] fd_state_;
+    fd_state_ = nullptr;
+    fd_bound_ = 0;
+    free_ = pending_head_ = pending_tail_ = completed_head_ = completed_tail_ = nullptr;
+    capacity_ = in_flight_ = queued_ = 0;
+}
+
+int loop::exit() noexcept {
+    int first_err = 0;
+    if (ring_.is_open()) {
+        shutdown_children_();
+        begin_stop_();
+        // Every task ends with a CQE (or a local completion): wait for all of them. A cancel that
+        // raced with a request on its way to io-wq may miss it, so ask again now and then.
+        unsigned rounds = 0;
+        while (in_flight_ > 0) {
+            const abi::kernel_timespec ts = to_ts(100'000'000);
+            const int r = step_(true, &ts);
+            if (r < 0) {
+                first_err = r;
+                break;
+            }
+            if (r == 0 && ++rounds % 10 == 0) cancel_everything_();
+        }
+        (void)ring_.exit();
+    }
+    release_pool_();
+    return first_err;
+}
+
+fd_balance loop::fds() const noexcept { return fd_counts_; }
+
+void loop::ledger_open_(int fd) noexcept {
+    if (fd_state_ == nullptr || fd < 0) return;
+    if (static_cast<unsigned>(fd) >= fd_bound_) {
+        ++fd_counts_.untracked;
+        return;
+    }
+    if (fd_state_[fd] != fd_open) ++fd_counts_.open;
+    fd_state_[fd] = fd_open;
+}
+
+void loop::ledger_close_(int fd) noexcept {
+    if (fd_state_ == nullptr || fd < 0 || static_cast<unsigned>(fd) >= fd_bound_) return;
+    if (fd_state_[fd] == fd_open) {
+        fd_state_[fd] = fd_closed;
+        --fd_counts_.open;
+    } else if (fd_state_[fd] == fd_closed) {
+        ++fd_counts_.closed_twice;
+    }
+}
+
+// ---- submission ----------------------------------------------------------------------------------
+
+abi::io_uring_sqe* loop::sqe_slow_(task* t, unsigned need) noexcept {
+    // The SQ is full (or tasks queue before this one): hand the kernel what it holds, which
+    // empties the SQ (the loop never uses SQPOLL), then move queued tasks in first.
+    (void)ring_.submit();
+    flush_pending_();
+    if (pending_head_ == nullptr && ring_.sq_space_left() >= need) return ring_.get_sqe();
+    t->bits_ |= task::bit_spilled;
+    std::memset(static_cast<void*>(&t->spill_), 0, sizeof(t->spill_));
+    t->next_ = nullptr;
+    if (pending_tail_ != nullptr) pending_tail_->next_ = t;
+    else pending_head_ = t;
+    pending_tail_ = t;
+    ++queued_;
+    return &t->spill_;
+}
+
+void loop::commit_slow_(task* t, abi::io_uring_sqe* sqe) noexcept {
+    if ((t->bits_ & task::bit_deadline) != 0) t->deadline_ = to_ts(t->ctx_.deadline_ns);
+    if ((t->bits_ & task::bit_spilled) != 0) return;  // flush_pending_ links the timeout
+    sqe->flags |= abi::IOSQE_IO_LINK;
+    abi::io_uring_sqe* lt = ring_.get_sqe();  // sqe_ made sure of room for two
+    prep_link_timeout(lt, &t->deadline_, 0);
+    lt->user_data = ptr_bits(t) | tag_deadline;
+}
+
+void loop::flush_pending_() noexcept {
+    while (pending_head_ != nullptr) {
+        task* t = pending_head_;
+        const bool deadline = (t->bits_ & task::bit_deadline) != 0;
+        if (ring_.sq_space_left() < (deadline ? 2u : 1u)) return;
+        pending_head_ = t->next_;
+        if (pending_head_ == nullptr) pending_tail_ = nullptr;
+        --queued_;
+        t->bits_ &= static_cast<std::uint8_t>(~task::bit_spilled);
+        abi::io_uring_sqe* sqe = ring_.get_sqe();
+        std::memcpy(static_cast<void*>(sqe), &t->spill_, sizeof(*sqe));
+        if (deadline) {
+            sqe->flags |= abi::IOSQE_IO_LINK;
+            abi::io_uring_sqe* lt = ring_.get_sqe();
+            prep_link_timeout(lt, &t->deadline_, 0);
+            lt->user_data = ptr_bits(t) | tag_deadline;
+        }
+    }
+}
+
+abi::io_uring_sqe* loop::internal_sqe_() noexcept {
+    for (int i = 0; i < 1000; ++i) {
+        if (abi::io_uring_sqe* sqe = ring_.get_sqe()) {
+            sqe->user_data = tag_internal;
+            return sqe;
+        }
+        (void)ring_.submit();
+    }
+    return nullptr;
+}
+
+int loop::submit() noexcept {
+    flush_pending_();
+    return ring_.submit();
+}
+
+// ---- completion ----------------------------------------------------------------------------------
+
+void loop::deliver_(task* t, const abi::io_uring_cqe& in) noexcept {
+    abi::io_uring_cqe cqe = in;
+    const bool special = t->op_ >= first_special;
+    if (special) [[unlikely]] {
+        if (!special_before_(t, cqe)) return;
+    }
+    if (t->ctx_.fn != nullptr) t->ctx_.fn(*this, *t, cqe);
+    if (special) [[unlikely]] special_after_(t, cqe);
+}
+
+bool loop::special_before_(task* t, abi::io_uring_cqe& cqe) noexcept {
+    switch (t->op_) {
+    case loop_op::timer:
+        if (cqe.res == -err::etime) cqe.res = 0;  // a timer that fired is a success
+        break;
+    case loop_op::open:
+    case loop_op::socket:
+    case loop_op::accept:
+    case loop_op::accept_multishot:
+    case loop_op::install_fixed:
+        if (cqe.res >= 0) ledger_open_(cqe.res);
+        break;
+    case loop_op::close:
+        if (cqe.res == 0 || cqe.res == -err::ebadf) ledger_close_(t->fd_);
+        break;
+    case loop_op::run_on:
+        return cqe.res < 0;  // it ran on the target; only a failed send calls back here
+    default:
+        break;
+    }
+    return true;
+}
+
+void loop::special_after_(task* t, const abi::io_uring_cqe& cqe) noexcept {
+    if (t->op_ == loop_op::recv_multishot) {
+        if ((t->bits_ & task::bit_keep_buffer) == 0 && (cqe.flags & abi::IORING_CQE_F_BUFFER) != 0)
+            (void)static_cast<buffer_group*>(const_cast<void*>(t->arg_))->put(cqe);
+        t->bits_ &= static_cast<std::uint8_t>(~task::bit_keep_buffer);
+    }
+}
+
+void loop::finish_(task* t) noexcept {
+    if (t->op_ >= first_special && t->op_ == loop_op::tcp_connect && tcp_continue_(t)) [[unlikely]]
+        return;  // on to its next step
+    abi::io_uring_cqe cqe{};
+    cqe.user_data = ptr_bits(t);
+    cqe.res = t->res_;
+    cqe.flags = t->flags_;
+    deliver_(t, cqe);
+    free_task_(t);
+}
+
+void loop::op_cqe_(task* t, const abi::io_uring_cqe& cqe) noexcept {
+    if ((cqe.flags & abi::IORING_CQE_F_MORE) != 0) {
+        // A multishot result, or send_zc's result before its notification: the task lives on.
+        deliver_(t, cqe);
+        return;
+    }
+    t->res_ = cqe.res;
+    t->flags_ = cqe.flags;
+    if (t->op_ >= first_special && t->op_ == loop_op::run_on && cqe.res < 0) [[unlikely]]
+        --t->outstanding_;  // the target never got it: no reply will come
+    if (--t->outstanding_ == 0) finish_(t);
+}
+
+void loop::run_remote_(task* t) noexcept {
+    // Acquire pairs with the owner's release before it sent the task: its fields are written.
+    (void)std::atomic_ref<std::uint32_t>(t->handoff_).load(std::memory_order_acquire);
+    abi::io_uring_cqe cqe{};
+    cqe.user_data = ptr_bits(t);
+    if (t->ctx_.fn != nullptr) t->ctx_.fn(*this, *t, cqe);
+    loop* owner = t->owner_;
+    // Release: whatever the callback wrote is visible to the owner once it sees the reply.
+    std::atomic_ref<std::uint32_t>(t->handoff_).store(2, std::memory_order_release);
+    if (abi::io_uring_sqe* sqe = internal_sqe_()) {
+        prep_msg_ring(sqe, owner->ring_fd(), 0, ptr_bits(t) | tag_done, 0);
+        sqe->flags |= abi::IOSQE_CQE_SKIP_SUCCESS;
+    }
+}
+
+unsigned loop::dispatch_(const abi::io_uring_cqe& cqe) noexcept {
+    const std::uint64_t ud = cqe.user_data;
+    task* t = reinterpret_cast<task*>(static_cast<std::uintptr_t>(ud & ~tag_mask));
+    switch (ud & tag_mask) {
+    case tag_op:
+        op_cqe_(t, cqe);
+        return 1;
+    case tag_deadline:
+        if (cqe.res == -err::etime) t->bits_ |= task::bit_timed_out;
+        if (--t->outstanding_ == 0) finish_(t);
+        return 1;
+    case tag_value:
+    case tag_fd:
+        // Acquire pairs with the sender's release on msg_sync_ (see loop.hpp).
+        (void)msg_sync_.load(std::memory_order_acquire);
+        if (msg_fn_ != nullptr) {
+            const message m{(ud & tag_mask) == tag_value ? message::kind::value : message::kind::fd,
+                            ud >> 3, cqe.res};
+            msg_fn_(*this, m, msg_user_);
+        }
+        return 1;
+    case tag_run:
+        run_remote_(t);
+        return 1;
+    case tag_done:
+        // Acquire pairs with the target's release after the callback ran there.
+        (void)std::atomic_ref<std::uint32_t>(t->handoff_).load(std::memory_order_acquire);
+        if (--t->outstanding_ == 0) finish_(t);
+        return 1;
+    case tag_control:
+        (void)msg_sync_.load(std::memory_order_acquire);
+        control_(ud >> 3);
+        return 0;
+    default:  // tag_internal: the loop's own requests (cancel-all, replies); nothing to do
+        return 0;
+    }
+}
+
+void loop::complete_locally_(task* t, std::int32_t res) noexcept {
+    t->res_ = res;
+    t->flags_ = 0;
+    t->outstanding_ = 0;
+    t->next_ = nullptr;
+    if (completed_tail_ != nullptr) completed_tail_->next_ = t;
+    else completed_head_ = t;
+    completed_tail_ = t;
+}
+
+unsigned loop::run_completed_() noexcept {
+    unsigned n = 0;
+    while (completed_head_ != nullptr) {
+        task* t = completed_head_;
+        completed_head_ = t->next_;
+        if (completed_head_ == nullptr) completed_tail_ = nullptr;
+        abi::io_uring_cqe cqe{};
+        cqe.user_data = ptr_bits(t);
+        cqe.res = t->res_;
+        deliver_(t, cqe);
+        free_task_(t);
+        ++n;
+    }
+    return n;
+}
+
+void loop::after_batch_() noexcept {
+    if (parent_ != nullptr && stopping_ && !drained_sent_ && in_flight_ == 0) {
+        drained_sent_ = true;
+        // Release: everything this loop did happens before the parent sees the count.
+        drained_counter_->fetch_add(1, std::memory_order_release);
+        post_control_(*parent_, ctl_drained);
+        (void)ring_.submit();
+    }
+}
+
+int loop::step_(bool wait, const abi::kernel_timespec* ts) noexcept {
+    unsigned done = run_completed_();
+    flush_pending_();
+    int ret;
+    if (wait && done == 0) {
+        if (ts != nullptr) {
+            abi::io_uring_cqe* first = nullptr;
+            ret = ring_.submit_and_wait_timeout(&first, 1, ts);
+        } else {
+            ret = ring_.submit_and_wait(1);
+        }
+    } else {
+        ret = ring_.submit();
+    }
+    if (ret < 0 && !transient(ret)) return ret;
+
+    abi::io_uring_cqe batch[64];
+    for (;;) {
+        const int n = ring_.copy_cqes(std::span<abi::io_uring_cqe>(batch), 0);
+        if (n <= 0) {
+            if (n < 0 && !transient(n)) return n;
+            break;
+        }
+        for (int i = 0; i < n; ++i) done += dispatch_(batch[i]);
+        if (n < 64) break;
+    }
+    done += run_completed_();
+    after_batch_();
+    return static_cast<int>(done);
+}
+
+int loop::run(run_mode mode) noexcept {
+    if (!ring_.is_open()) return -err::ebadf;
+    int total = 0;
+    for (;;) {
+        if (stop_ || exit_requested_) break;
+        const bool idle = in_flight_ == 0 && completed_head_ == nullptr;
+        if (mode == run_mode::until_done && idle) break;
+        const int r = step_(!idle || mode == run_mode::forever, nullptr);
+        if (r < 0) return r;
+        total += r;
+        if (mode == run_mode::once) break;
+    }
+    stop_ = false;
+    return total;
+}
+
+int loop::run_for(std::uint64_t ns, bool until_done) noexcept {
+    if (!ring_.is_open()) return -err::ebadf;
+    const std::uint64_t end = now_ns() + ns;
+    int total = 0;
+    while (!stop_ && !exit_requested_) {
+        if (until_done && in_flight_ == 0 && completed_head_ == nullptr) break;
+        const std::uint64_t now = now_ns();
+        if (now >= end) break;
+        const abi::kernel_timespec ts = to_ts(end - now);
+        const int r = step_(true, &ts);
+        if (r < 0) return r;
+        total += r;
+    }
+    stop_ = false;
+    return total;
+}
+
+// ---- cancellation --------------------------------------------------------------------------------
+
+unsigned loop::cancel_pending_(bool (*match)(const task&, int), int arg) noexcept {
+    unsigned n = 0;
+    task* prev = nullptr;
+    for (task* t = pending_head_; t != nullptr;) {
+        task* next = t->next_;
+        if (match(*t, arg)) {
+            if (prev != nullptr) prev->next_ = next;
+            else pending_head_ = next;
+            if (pending_tail_ == t) pending_tail_ = prev;
+            --queued_;
+            t->bits_ &= static_cast<std::uint8_t>(~task::bit_spilled);
+            complete_locally_(t, -detail::loop_ecanceled);
+            ++n;
+        } else {
+            prev = t;
+        }
+        t = next;
+    }
+    return n;
+}
+
+task* loop::cancel(task* target, const context& c) noexcept {
+    task* t = alloc_(loop_op::cancel, c);
+    if (t == nullptr) [[unlikely]] return nullptr;
+    if (target != nullptr && (target->bits_ & task::bit_spilled) != 0) {
+        // Never reached the kernel: take it off the queue.
+        task* prev = nullptr;
+        for (task* p = pending_head_; p != nullptr; prev = p, p = p->next_) {
+            if (p != target) continue;
+            if (prev != nullptr) prev->next_ = p->next_;
+            else pending_head_ = p->next_;
+            if (pending_tail_ == p) pending_tail_ = prev;
+            --queued_;
+            p->bits_ &= static_cast<std::uint8_t>(~task::bit_spilled);
+            complete_locally_(p, -detail::loop_ecanceled);
+            break;
+        }
+        t->bits_ &= static_cast<std::uint8_t>(~task::bit_deadline);
+        t->outstanding_ = 1;
+        complete_locally_(t, 0);
+        return t;
+    }
+    abi::io_uring_sqe* sqe = sqe_(t);
+    prep_cancel64(sqe, ptr_bits(target) | tag_op, 0);
+    return commit_(t, sqe);
+}
+
+task* loop::cancel_all(const context& c) noexcept {
+    task* t = alloc_(loop_op::cancel, c);
+    if (t == nullptr) [[unlikely]] return nullptr;
+    (void)cancel_pending_([](const task&, int) { return true; }, 0);
+    abi::io_uring_sqe* sqe = sqe_(t);
+    prep_cancel64(sqe, 0, static_cast<int>(abi::IORING_ASYNC_CANCEL_ANY | abi::IORING_ASYNC_CANCEL_ALL));
+    return commit_(t, sqe);
+}
+
+task* loop::cancel_fd(int fd, const context& c) noexcept {
+    task* t = alloc_(loop_op::cancel, c);
+    if (t == nullptr) [[unlikely]] return nullptr;
+    (void)cancel_pending_(
+        [](const task& x, int f) {
+            return x.spill_.fd == f && (x.spill_.flags & abi::IOSQE_FIXED_FILE) == 0 &&
+                   x.spill_.opcode != abi::IORING_OP_NOP;
+        },
+        fd);
+    abi::io_uring_sqe* sqe = sqe_(t);
+    prep_cancel_fd(sqe, fd, abi::IORING_ASYNC_CANCEL_ALL);
+    return commit_(t, sqe);
+}
+
+void loop::cancel_everything_() noexcept {
+    (void)cancel_pending_([](const task&, int) { return true; }, 0);
+    if (abi::io_uring_sqe* sqe = internal_sqe_())
+        prep_cancel64(sqe, 0, static_cast<int>(abi::IORING_ASYNC_CANCEL_ANY | abi::IORING_ASYNC_CANCEL_ALL));
+    (void)ring_.submit();
+}
+
+void loop::begin_stop_() noexcept {
+    stopping_ = true;
+    cancel_everything_();
+}
+
+// ---- other loops -----------------------------------------------------------------------------------
+
+task* loop::msg_value(loop& target, std::uint64_t data, std::int32_t value, const context& c) noexcept {
+    task* t = alloc_(loop_op::msg_value, c);
+    if (t == nullptr) [[unlikely]] return nullptr;
+    target.msg_sync_.fetch_add(1, std::memory_order_release);  // see loop.hpp
+    abi::io_uring_sqe* sqe = sqe_(t);
+    prep_msg_ring(sqe, target.ring_fd(), static_cast<unsigned>(value), (data << 3) | tag_value, 0);
+    return commit_(t, sqe);
+}
+
+task* loop::run_on(loop& target, const context& c) noexcept {
+    task* t = alloc_(loop_op::run_on, c);
+    if (t == nullptr) [[unlikely]] return nullptr;
+    ++t->outstanding_;  // the target's reply
+    // Release: the task's fields are written before the target can see the message.
+    std::atomic_ref<std::uint32_t>(t->handoff_).store(1, std::memory_order_release);
+    abi::io_uring_sqe* sqe = sqe_(t);
+    prep_msg_ring(sqe, target.ring_fd(), 0, ptr_bits(t) | tag_run, 0);
+    return commit_(t, sqe);
+}
+
+task* loop::send_fd(loop& target, unsigned slot, std::uint64_t data, const context& c) noexcept {
+    task* t = alloc_(loop_op::send_fd, c);
+    if (t == nullptr) [[unlikely]] return nullptr;
+    target.msg_sync_.fetch_add(1, std::memory_order_release);  // see loop.hpp
+    abi::io_uring_sqe* sqe = sqe_(t);
+    prep_msg_ring_fd_alloc(sqe, target.ring_fd(), static_cast<int>(slot), (data << 3) | tag_fd, 0);
+    return commit_(t, sqe);
+}
+
+void loop::post_control_(loop& to, std::uint64_t kind) noexcept {
+    to.msg_sync_.fetch_add(1, std::memory_order_release);
+    if (abi::io_uring_sqe* sqe = internal_sqe_()) {
+        prep_msg_ring(sqe, to.ring_fd(), 0, (kind << 3) | tag_control, 0);
+        sqe->flags |= abi::IOSQE_CQE_SKIP_SUCCESS;
+    }
+}
+
+void loop::control_(std::uint64_t kind) noexcept {
+    if (kind == ctl_stop) {
+        if (!stopping_) begin_stop_();
+    } else if (kind == ctl_exit) {
+        exit_requested_ = true;
+    }
+    // ctl_drained only wakes the parent, which reads the count.
+}
+
+// ---- registered files ------------------------------------------------------------------------------
+
+int loop::set_file(unsigned slot, int fd) noexcept {
+    const int ret = register_files_update(ring_, slot, &fd, 1);
+    return ret < 0 ? ret : 0;
+}
+
+task* loop::install_fixed(unsigned slot, const context& c) noexcept {
+    task* t = alloc_(loop_op::install_fixed, c);
+    if (t == nullptr) [[unlikely]] return nullptr;
+    abi::io_uring_sqe* sqe = sqe_(t);
+    prep_fixed_fd_install(sqe, static_cast<int>(slot), 0);
+    return commit_(t, sqe);
+}
+
+task* loop::close_fixed(unsigned slot, const context& c) noexcept {
+    task* t = alloc_(loop_op::close_fixed, c);
+    if (t == nullptr) [[unlikely]] return nullptr;
+    abi::io_uring_sqe* sqe = sqe_(t);
+    prep_close_direct(sqe, slot);
+    return commit_(t, sqe);
+}
+
+} // namespace rawring
