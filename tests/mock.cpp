@@ -145,7 +145,9 @@ TEST_CASE("mock: setup lays the rings out as the kernel does") {
         CHECK(p.cq_off.flags == 40);
         CHECK(p.cq_off.overflow == 44);
         CHECK(p.cq_off.cqes == 64);
-        if (i < kernel_answer.size()) {
+        // The mock lays rings out as Linux 6.18 does; compare with kernels of that generation
+        // (6.15 on, which report NO_IOWAIT). Older ones, like 6.1, place some fields elsewhere.
+        if (i < kernel_answer.size() && (kernel_answer[i].features & abi::IORING_FEAT_NO_IOWAIT) != 0) {
             CHECK(std::memcmp(&p.sq_off, &kernel_answer[i].sq_off, sizeof(p.sq_off)) == 0);
             CHECK(std::memcmp(&p.cq_off, &kernel_answer[i].cq_off, sizeof(p.cq_off)) == 0);
         }
