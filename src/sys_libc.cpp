@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The libc system-call backend: every call goes through syscall(2), and libc's -1/errno
-// convention is turned into -errno in exactly one function, result(). It also checks the raw
+// The libc system-call backend: every call goes through libc (syscall(2), or libc's own mmap,
+// munmap, close and clock_gettime), and libc's -1/errno convention is turned into -errno in
+// exactly one function, result(). The exception is io_uring_enter on x86_64, aarch64 and
+// riscv64, which sys.hpp issues inline (the hot path's one system call). It also checks the raw
 // backend's numbers (rawring/arch/*.hpp) against libc's headers for the same architecture.
 #include "rawring/sys.hpp"
 
@@ -49,12 +51,6 @@ int kernel_setup(unsigned entries, abi::io_uring_params* p) noexcept {
     return static_cast<int>(result(::syscall(__NR_io_uring_setup, entries, p)));
 }
 
-int kernel_enter(int fd, unsigned to_submit, unsigned min_complete, unsigned flags,
-                 const void* arg, std::size_t argsz) noexcept {
-    return static_cast<int>(result(
-        ::syscall(__NR_io_uring_enter, fd, to_submit, min_complete, flags, arg, argsz)));
-}
-
 int kernel_register(int fd, unsigned opcode, const void* arg, unsigned nr_args) noexcept {
     return static_cast<int>(result(::syscall(__NR_io_uring_register, fd, opcode, arg, nr_args)));
 }
@@ -100,13 +96,26 @@ int kernel_close(int fd) noexcept {
     return static_cast<int>(result(::close(fd)));
 }
 
-constexpr backend kernel{kernel_setup,     kernel_enter,  kernel_register,
+constexpr backend kernel{kernel_setup,     detail::kernel_enter, kernel_register,
                          kernel_mmap_ring, kernel_mmap_anon, kernel_munmap,
                          kernel_close,     kernel_clock_gettime};
 
 } // namespace
 
 constinit backend calls = kernel;
+
+// io_uring_enter. Where sys.hpp issues it inline (x86_64, aarch64, riscv64), this is the same
+// instruction, so a call through the table (a fault injector forwarding to this backend) does
+// exactly what the inline path does; elsewhere it goes through libc's syscall().
+int detail::kernel_enter(int fd, unsigned to_submit, unsigned min_complete, unsigned flags,
+                         const void* arg, std::size_t argsz) noexcept {
+#if RAWRING_INLINE_ENTER
+    return raw_enter(fd, to_submit, min_complete, flags, arg, argsz);
+#else
+    return static_cast<int>(result(
+        ::syscall(__NR_io_uring_enter, fd, to_submit, min_complete, flags, arg, argsz)));
+#endif
+}
 
 const backend& kernel_backend() noexcept { return kernel; }
 

@@ -6,6 +6,13 @@
 #include "rawring/arch/syscall.hpp"
 
 namespace rawring::sys {
+
+// io_uring_enter: the same instruction as the inline path of sys.hpp, so the two cannot differ.
+int detail::kernel_enter(int fd, unsigned to_submit, unsigned min_complete, unsigned flags,
+                         const void* arg, std::size_t argsz) noexcept {
+    return raw_enter(fd, to_submit, min_complete, flags, arg, argsz);
+}
+
 namespace {
 
 // A pointer as a system-call argument word.
@@ -23,12 +30,6 @@ void* mapping(long ret, int* err) noexcept {
 
 int kernel_setup(unsigned entries, abi::io_uring_params* p) noexcept {
     return static_cast<int>(arch::syscall2(arch::nr_io_uring_setup, entries, word(p)));
-}
-
-int kernel_enter(int fd, unsigned to_submit, unsigned min_complete, unsigned flags,
-                 const void* arg, std::size_t argsz) noexcept {
-    return static_cast<int>(arch::syscall6(arch::nr_io_uring_enter, fd, to_submit, min_complete,
-                                           flags, word(arg), static_cast<long>(argsz)));
 }
 
 int kernel_register(int fd, unsigned opcode, const void* arg, unsigned nr_args) noexcept {
@@ -63,7 +64,7 @@ int kernel_close(int fd) noexcept {
     return static_cast<int>(arch::syscall1(arch::nr_close, fd));
 }
 
-constexpr backend kernel{kernel_setup,     kernel_enter,     kernel_register,
+constexpr backend kernel{kernel_setup,     detail::kernel_enter, kernel_register,
                          kernel_mmap_ring, kernel_mmap_anon, kernel_munmap,
                          kernel_close,     kernel_clock_gettime};
 
