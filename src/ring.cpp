@@ -18,9 +18,9 @@ static_assert(err::eintr == EINTR && err::enxio == ENXIO && err::ebadf == EBADF 
 
 namespace {
 
-// Setup flags whose ring layout rawring does not drive yet.
-constexpr std::uint32_t unsupported_setup_flags =
-    abi::IORING_SETUP_SQE_MIXED | abi::IORING_SETUP_CQE_MIXED | abi::IORING_SETUP_SQ_REWIND;
+// Setup flags whose ring discipline rawring does not drive: SQ_REWIND restarts the SQ at slot
+// 0 after every submit, which get_sqe and flush_sq do not model.
+constexpr std::uint32_t unsupported_setup_flags = abi::IORING_SETUP_SQ_REWIND;
 
 // The page size NO_MMAP memory is laid out for (the kernel pins whole pages of it).
 constexpr std::size_t ring_page = 4096;
@@ -228,6 +228,10 @@ void ring_state::point_into(const abi::io_uring_params& p, void* ring_base, void
     cq.ring_mask = *cq.kring_mask;
     cq.ring_entries = *cq.kring_entries;
     cq.shift = (p.flags & abi::IORING_SETUP_CQE32) != 0 ? 1 : 0;
+    if ((p.flags & abi::IORING_SETUP_CQE_MIXED) != 0)
+        int_flags |= int_flag_cqe_mixed;
+    else
+        int_flags &= static_cast<std::uint8_t>(~int_flag_cqe_mixed);
 }
 
 int ring_state::map_(const abi::io_uring_params& p) noexcept {
@@ -359,20 +363,81 @@ int ring_state::set_iowait(bool enabled) noexcept {
     return 0;
 }
 
-abi::io_uring_cqe* ring_state::skip_timeout_cqes_(unsigned* avail) noexcept {
+abi::io_uring_cqe* ring_state::skip_internal_cqes_(unsigned* avail) noexcept {
     std::atomic_ref<std::uint32_t> khead(*cq.khead);
-    std::uint32_t head = khead.load(std::memory_order_relaxed);
+    const std::uint32_t first = khead.load(std::memory_order_relaxed);
     const std::uint32_t tail = cq_tail_();
-    for (; head != tail; ++head) {
+    const bool mixed = (int_flags & int_flag_cqe_mixed) != 0;
+    const bool timeouts = (int_flags & int_flag_timeout_sqe) != 0;
+    std::uint32_t head = first;
+    abi::io_uring_cqe* found = nullptr;
+    while (head != tail) {
         abi::io_uring_cqe* cqe = &cq.cqes[(head & cq.ring_mask) << cq.shift];
-        if (cqe->user_data != timeout_user_data) {
-            *avail = tail - head;
-            return cqe;
+        // A skip filler means something only on a CQE_MIXED ring (elsewhere the bit could come
+        // from a MSG_RING that passed its flags).
+        if (mixed && (cqe->flags & abi::IORING_CQE_F_SKIP) != 0) {
+            ++head;
+            continue;
         }
-        khead.store(head + 1, std::memory_order_release);
+        if (timeouts && cqe->user_data == timeout_user_data) {
+            head += cqe_slots(*cqe);
+            continue;
+        }
+        found = cqe;
+        break;
     }
-    *avail = 0;
-    return nullptr;
+    // Release: our reads of the consumed entries are done before the kernel may reuse them.
+    if (head != first) khead.store(head, std::memory_order_release);
+    *avail = tail - head;
+    return found;
+}
+
+unsigned ring_state::peek_batch_mixed_(abi::io_uring_cqe** cqes, unsigned count) noexcept {
+    // peek_ has consumed the fillers at the head; a later one ends the batch, so that the
+    // batch's slots are exactly the sum of its CQEs' cqe_slots.
+    const std::uint32_t head = std::atomic_ref<std::uint32_t>(*cq.khead).load(std::memory_order_relaxed);
+    const std::uint32_t ready = cq_tail_() - head;
+    std::uint32_t done = 0;
+    unsigned n = 0;
+    while (n < count && done < ready) {
+        abi::io_uring_cqe* cqe = &cq.cqes[(head + done) & cq.ring_mask];
+        if ((cqe->flags & abi::IORING_CQE_F_SKIP) != 0) break;
+        const std::uint32_t slots = cqe_slots(*cqe);
+        if (slots > ready - done) break;
+        cqes[n++] = cqe;
+        done += slots;
+    }
+    return n;
+}
+
+unsigned ring_state::copy_ready_mixed_(abi::io_uring_cqe32* out, unsigned cap) noexcept {
+    std::atomic_ref<std::uint32_t> khead(*cq.khead);
+    const std::uint32_t head = khead.load(std::memory_order_relaxed);
+    const std::uint32_t ready = cq_tail_() - head;
+    std::uint32_t done = 0;
+    unsigned n = 0;
+    while (n < cap && done < ready) {
+        const abi::io_uring_cqe* cqe = &cq.cqes[(head + done) & cq.ring_mask];
+        if ((cqe->flags & abi::IORING_CQE_F_SKIP) != 0) {
+            ++done;
+            continue;
+        }
+        const std::uint32_t slots = cqe_slots(*cqe);
+        if (slots > ready - done) break;  // never: the kernel publishes both halves at once
+        // A big CQE never wraps (the kernel puts a filler in the last slot instead), so its
+        // 32 bytes are contiguous.
+        if (slots == 2) {
+            __builtin_memcpy(static_cast<void*>(out + n), cqe, sizeof(abi::io_uring_cqe32));
+        } else {
+            __builtin_memset(static_cast<void*>(out + n), 0, sizeof(abi::io_uring_cqe32));
+            __builtin_memcpy(static_cast<void*>(out + n), cqe, sizeof(abi::io_uring_cqe));
+        }
+        ++n;
+        done += slots;
+    }
+    // Release: the copies above must be done before the kernel may reuse the slots.
+    if (done != 0) khead.store(head + done, std::memory_order_release);
+    return n;
 }
 
 int ring_state::timeout_sqe_wait_(abi::io_uring_cqe** cqe_ptr, unsigned wait_nr,

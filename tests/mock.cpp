@@ -198,6 +198,13 @@ TEST_CASE("mock: setup refuses what the kernel refuses") {
     CHECK(setup(4, abi::IORING_SETUP_CQSIZE, 0) == -err::einval);
     CHECK(setup(8, abi::IORING_SETUP_CQSIZE, 2) == -err::einval);
     CHECK(setup(4, abi::IORING_SETUP_CQSIZE, 1u << 20) == -err::einval);
+    // CQE_MIXED as Linux 6.18: not with CQE32, and with a CQ of at least two slots.
+    CHECK(setup(4, abi::IORING_SETUP_CQE_MIXED) == 0);
+    CHECK(setup(4, abi::IORING_SETUP_CQE_MIXED | abi::IORING_SETUP_CQE32) == -err::einval);
+    CHECK(setup(1, abi::IORING_SETUP_CQE_MIXED | abi::IORING_SETUP_CQSIZE, 1) == -EOVERFLOW);
+    CHECK(setup(1, abi::IORING_SETUP_CQE_MIXED | abi::IORING_SETUP_CQSIZE, 2) == 0);
+    CHECK(setup(4, abi::IORING_SETUP_SQE_MIXED) == -err::einval);  // Linux 6.19 (options::linux_6_19)
+    CHECK(setup(4, abi::IORING_SETUP_SQ_REWIND | abi::IORING_SETUP_NO_SQARRAY) == -err::einval);
     CHECK(setup(4, abi::IORING_SETUP_SINGLE_ISSUER | abi::IORING_SETUP_DEFER_TASKRUN) == 0);
     CHECK(setup(4, abi::IORING_SETUP_COOP_TASKRUN | abi::IORING_SETUP_TASKRUN_FLAG) == 0);
     CHECK(m->leftovers().empty());

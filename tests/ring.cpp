@@ -701,8 +701,18 @@ TEST_CASE("ring: setup errors") {
     CHECK(r.init(4, 1u << 30) == -err::einval);  // a setup flag no kernel knows
     CHECK(r.init(4, abi::IORING_SETUP_DEFER_TASKRUN) == -err::einval);  // needs SINGLE_ISSUER
     CHECK(r.init(4, abi::IORING_SETUP_SQ_AFF) == -err::einval);  // needs SQPOLL
-    CHECK(r.init(4, abi::IORING_SETUP_CQE_MIXED) == -err::eopnotsupp);
-    CHECK(r.init(4, abi::IORING_SETUP_SQE_MIXED) == -err::eopnotsupp);
+    // SQ_REWIND rawring does not drive; the mixed-size modes it takes where the kernel does.
+    CHECK(r.init(4, abi::IORING_SETUP_SQ_REWIND) == -err::eopnotsupp);
+    CHECK(r.init(4, abi::IORING_SETUP_SQ_REWIND | abi::IORING_SETUP_NO_SQARRAY) == -err::eopnotsupp);
+    for (const std::uint32_t mixed : {abi::IORING_SETUP_CQE_MIXED, abi::IORING_SETUP_SQE_MIXED}) {
+        INFO("flag " << mixed);
+        const int kernel_says = setup_accepts(mixed);
+        CHECK(r.init(4, mixed) == kernel_says);
+        CHECK(r.is_open() == (kernel_says == 0));
+        CHECK(r.exit() == 0);
+    }
+    CHECK(r.init(4, abi::IORING_SETUP_CQE_MIXED | abi::IORING_SETUP_CQE32) == -err::einval);
+    CHECK(r.init(4, abi::IORING_SETUP_SQE_MIXED | abi::IORING_SETUP_SQE128) == -err::einval);
     CHECK(r.init(4, abi::IORING_SETUP_NO_MMAP) == -err::einval);  // needs init_mem
     CHECK(r.init(4, abi::IORING_SETUP_REGISTERED_FD_ONLY) == -err::einval);
     abi::io_uring_params p{};

@@ -269,9 +269,9 @@ inline constexpr std::uint32_t IORING_SETUP_NO_MMAP = 1u << 14;        // 6.5
 inline constexpr std::uint32_t IORING_SETUP_REGISTERED_FD_ONLY = 1u << 15; // 6.5, needs NO_MMAP
 inline constexpr std::uint32_t IORING_SETUP_NO_SQARRAY = 1u << 16;     // 6.6
 inline constexpr std::uint32_t IORING_SETUP_HYBRID_IOPOLL = 1u << 17;  // 6.13~, with IOPOLL
-inline constexpr std::uint32_t IORING_SETUP_CQE_MIXED = 1u << 18;      // 6.18
-inline constexpr std::uint32_t IORING_SETUP_SQE_MIXED = 1u << 19;      // 6.19~
-inline constexpr std::uint32_t IORING_SETUP_SQ_REWIND = 1u << 20;      // 7.0, needs NO_SQARRAY
+inline constexpr std::uint32_t IORING_SETUP_CQE_MIXED = 1u << 18;      // 6.18, 16- and 32-B CQEs
+inline constexpr std::uint32_t IORING_SETUP_SQE_MIXED = 1u << 19;      // 6.19~, 64- and 128-B SQEs
+inline constexpr std::uint32_t IORING_SETUP_SQ_REWIND = 1u << 20;      // 7.0, needs NO_SQARRAY; ring::init refuses it
 
 /// io_uring_params.features (IORING_FEAT_*), filled in by the kernel: 18 flags.
 inline constexpr std::uint32_t IORING_FEAT_SINGLE_MMAP = 1u << 0;      // 5.4

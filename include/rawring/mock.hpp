@@ -20,7 +20,11 @@
 //     64, the SQ array after them at a cache line, CQE32 doubling), power-of-two rounding,
 //     CQSIZE, CLAMP, SQE128, CQE32, NO_SQARRAY, NO_MMAP (with REGISTERED_FD_ONLY), R_DISABLED,
 //     SUBMIT_ALL, SINGLE_ISSUER, DEFER_TASKRUN, COOP_TASKRUN, TASKRUN_FLAG, ATTACH_WQ (of a
-//     mock ring), IOPOLL (completions as on any ring). CQE_MIXED and later flags: -EINVAL.
+//     mock ring), IOPOLL (completions as on any ring), CQE_MIXED (32-byte CQEs with
+//     IORING_CQE_F_32 taking two slots, an IORING_CQE_F_SKIP filler in the last slot when a
+//     big CQE would wrap, as the kernel's io_cqe_cache_refill). SQE_MIXED only with
+//     options::linux_6_19 (NOP128 and URING_CMD128 taking two slots, -EINVAL for one in the
+//     last slot or as the batch's last entry); SQ_REWIND and later flags: -EINVAL.
 //     The ring fd is a memfd (a real fd: fd limits and numbers behave as the kernel's, and its
 //     pages live until it is closed and unmapped). Closing it through sys::close tears the ring
 //     down unless a registered ring fd still names it; what was in flight then is reported.
@@ -32,7 +36,8 @@
 //     first bad SQE ending the batch, EXT_ARG (sigmask, relative or ABS_TIMER timeout,
 //     min_wait_usec), REGISTERED_RING, NO_IOWAIT (accepted), -EEXIST from a task other than a
 //     DEFER_TASKRUN ring's. EXT_ARG_REG gives -EFAULT (no wait region can be registered).
-//   - Performed opcodes: NOP (IORING_NOP_INJECT_RESULT), READ, WRITE, READV, WRITEV,
+//   - Performed opcodes: NOP (IORING_NOP_INJECT_RESULT; IORING_NOP_CQE32 on CQE32 and
+//     CQE_MIXED rings, big_cqe = {off, addr}), NOP128 (with linux_6_19), READ, WRITE, READV, WRITEV,
 //     READ_FIXED, WRITE_FIXED (ordinary fds; offset -1 uses the file position; IOSQE_FIXED_FILE;
 //     IOSQE_BUFFER_SELECT from buffer rings or PROVIDE_BUFFERS), FSYNC, POLL_ADD (multishot
 //     posts each time the fd turns ready after having been seen not ready), POLL_REMOVE (and
@@ -106,6 +111,10 @@ struct options {
     /// up on its own). auto_advance_clock is then ignored. For code whose tests measure real
     /// time, such as rawring's own tests/ring.cpp run on the mock.
     bool real_time = false;
+    /// Behave as Linux 6.19 rather than 6.18: setup takes IORING_SETUP_SQE_MIXED, and NOP128
+    /// (performed as NOP) and URING_CMD128 (-EOPNOTSUPP unless a handler decides it) are known
+    /// opcodes, the probe's last_op then being URING_CMD128.
+    bool linux_6_19 = false;
 };
 
 /// One SQE as a handler sees it: a copy taken when the mock consumed it.
@@ -115,11 +124,13 @@ struct request {
     std::uint8_t opcode;        ///< sqe.opcode
     unsigned enters;            ///< enters on this ring since it was consumed (0 on the first call)
     abi::io_uring_sqe sqe;      ///< the first 64 bytes
-    const abi::io_uring_sqe* sqe128_tail; ///< the second 64 bytes on an SQE128 ring, else nullptr
+    const abi::io_uring_sqe* sqe128_tail; ///< the second 64 bytes of a 128-byte SQE (SQE128 ring,
+                                          ///< or a 128-byte opcode on an SQE_MIXED ring), else nullptr
 };
 
 /// A CQE to post: result, flags (IORING_CQE_F_BUFFER with the buffer id in the top 16 bits,
-/// IORING_CQE_F_SOCK_NONEMPTY, ...) and, on a CQE32 ring, the two extra words.
+/// IORING_CQE_F_SOCK_NONEMPTY, ...) and, on a CQE32 ring, the two extra words. On a CQE_MIXED
+/// ring a completion with IORING_CQE_F_32 in `flags` is posted as a 32-byte CQE with them.
 struct completion {
     std::int32_t res = 0;
     std::uint32_t flags = 0;

@@ -106,8 +106,8 @@ inline void prep_nop(abi::io_uring_sqe* sqe) noexcept {
     prep_rw(abi::IORING_OP_NOP, sqe, -1, nullptr, 0, 0);
 }
 
-/// IORING_OP_NOP128: a NOP in a 128-byte SQE; needs an SQE128 ring (get the SQE with
-/// rawring::get_sqe128, ring.hpp). Since Linux 6.19. liburing: `io_uring_prep_nop128()`.
+/// IORING_OP_NOP128: a NOP in a 128-byte SQE; needs an SQE128 or SQE_MIXED ring (get the SQE
+/// with ring_state::get_sqe128, ring.hpp). Since Linux 6.19. liburing: `io_uring_prep_nop128()`.
 inline void prep_nop128(abi::io_uring_sqe* sqe) noexcept {
     prep_rw(abi::IORING_OP_NOP128, sqe, -1, nullptr, 0, 0);
 }
@@ -986,7 +986,7 @@ inline void prep_uring_cmd(abi::io_uring_sqe* sqe, int cmd_op, int fd) noexcept 
 }
 
 /// IORING_OP_URING_CMD128: as prep_uring_cmd with the 80-byte command area of a 128-byte SQE;
-/// needs an SQE128 ring (get the SQE with rawring::get_sqe128). Since Linux 6.19.
+/// needs an SQE128 or SQE_MIXED ring (get the SQE with ring_state::get_sqe128). Since Linux 6.19.
 /// liburing: `io_uring_prep_uring_cmd128()`.
 inline void prep_uring_cmd128(abi::io_uring_sqe* sqe, int cmd_op, int fd) noexcept {
     detail::prep_uring_cmd(sqe, abi::IORING_OP_URING_CMD128, static_cast<std::uint32_t>(cmd_op),
@@ -1114,8 +1114,8 @@ inline void sqe_link_next(abi::io_uring_sqe* sqe) noexcept {
     return (cqe.flags & abi::IORING_CQE_F_SKIP) != 0;
 }
 
-/// The CQ slots this CQE takes: 2 for a 32-byte CQE on a CQE_MIXED ring (IORING_CQE_F_32),
-/// else 1. (ring::init refuses CQE_MIXED, so on a rawring ring it is always 1.)
+/// The CQ slots this CQE takes by its flags alone: 2 with IORING_CQE_F_32 (a 32-byte CQE on a
+/// CQE_MIXED ring), else 1. ring_state::cqe_slots also checks that the ring is CQE_MIXED.
 /// liburing: `io_uring_cqe_nr()`.
 [[nodiscard]] inline unsigned cqe_nr(const abi::io_uring_cqe& cqe) noexcept {
     return (cqe.flags & abi::IORING_CQE_F_32) != 0 ? 2u : 1u;

@@ -112,11 +112,17 @@ struct ring_state {
     std::uint8_t pad[2];
     int ring_fd_owner;             ///< the thread (tid) that registered the ring fd (liburing's pad2)
 
-    /// int_flags bits. reg_ring is liburing's INT_FLAG_REG_RING value.
-    static constexpr std::uint8_t int_flag_reg_ring = 1;   ///< the ring fd is registered
+    /// int_flags bits. reg_ring and no_iowait have the values of the IORING_ENTER_* flags they
+    /// stand for (as liburing's INT_FLAG_REG_RING and INT_FLAG_NO_IOWAIT), so that enter_flags()
+    /// is one AND.
+    static constexpr std::uint8_t int_flag_reg_ring = 16;  ///< the ring fd is registered
     static constexpr std::uint8_t int_flag_app_mem = 4;    ///< the rings live in caller memory (NO_MMAP)
-    static constexpr std::uint8_t int_flag_no_iowait = 16; ///< enters pass IORING_ENTER_NO_IOWAIT
+    static constexpr std::uint8_t int_flag_no_iowait = 128; ///< enters pass IORING_ENTER_NO_IOWAIT
     static constexpr std::uint8_t int_flag_timeout_sqe = 32; ///< timed waits queued TIMEOUT requests
+    /// An IORING_SETUP_CQE_MIXED ring: peeks take the slow path, which consumes the kernel's
+    /// IORING_CQE_F_SKIP fillers, and a CQE with IORING_CQE_F_32 takes two CQ slots. Set from
+    /// the ring's flags by point_into, so the hot path tests one byte it already reads.
+    static constexpr std::uint8_t int_flag_cqe_mixed = 64;
 
     /// Makes this a closed state: zeroes every count, sets both fds to -1 and points the
     /// shared-word pointers at the library's closed-ring words. Tears nothing down (see exit).
@@ -128,10 +134,15 @@ struct ring_state {
     /// (by default) tries IORING_SETUP_NO_SQARRAY first. The kernel rounds `entries` up to a
     /// power of two, gives the CQ twice as many unless IORING_SETUP_CQSIZE says otherwise, and
     /// caps both at its limits (32768 SQ, 65536 CQ entries on 6.x) only with IORING_SETUP_CLAMP.
+    /// IORING_SETUP_CQE_MIXED (Linux 6.18: 16- and 32-byte CQEs in one CQ; see peek_cqe,
+    /// for_each_cqe, cqe_seen, copy_cqes) and IORING_SETUP_SQE_MIXED (Linux 6.19: 64- and
+    /// 128-byte SQEs in one SQ; see get_sqe128) are driven like the kernel does.
     /// Returns 0, or -EINVAL (entries 0; entries above the kernel limit without CLAMP; flags the
-    /// kernel rejects; NO_MMAP or REGISTERED_FD_ONLY, which need init_mem), -EBUSY (this ring is
-    /// already set up), -EOPNOTSUPP (SQE_MIXED, CQE_MIXED or SQ_REWIND, which rawring does not
-    /// drive yet), -ENOMEM,
+    /// kernel rejects, such as SQE_MIXED before Linux 6.19, CQE_MIXED before 6.18, CQE32 with
+    /// CQE_MIXED, SQE128 with SQE_MIXED; NO_MMAP or REGISTERED_FD_ONLY, which need init_mem),
+    /// -EOVERFLOW (a CQE_MIXED CQ or SQE_MIXED SQ of one entry: no room for a big one), -EBUSY
+    /// (this ring is already set up), -EOPNOTSUPP (SQ_REWIND, which rawring does not drive: its
+    /// SQ restarts at slot 0 after every submit), -ENOMEM,
     /// -EMFILE, -EPERM (io_uring disabled by sysctl), -ENOSYS (no io_uring in this kernel).
     /// liburing: `io_uring_queue_init()`; Zig: `IoUring.init()`. Since Linux 5.1.
     [[nodiscard]] int init(unsigned entries, std::uint32_t flags = 0) noexcept;
@@ -156,7 +167,8 @@ struct ring_state {
     // ---- submission ---------------------------------------------------------------------------
 
     /// The next free SQE, every byte zeroed (64 B, or 128 B on an SQE128 ring), or nullptr when
-    /// the SQ is full. liburing: `io_uring_get_sqe()`; Zig: `get_sqe()` (error.SubmissionQueueFull).
+    /// the SQ is full. On an SQE_MIXED ring this is a 64-byte SQE, one slot (get_sqe128 for the
+    /// others). liburing: `io_uring_get_sqe()`; Zig: `get_sqe()` (error.SubmissionQueueFull).
     [[nodiscard]] abi::io_uring_sqe* get_sqe() noexcept {
         const std::uint32_t tail = sq.sqe_tail;
         if (tail - sq_head_() >= sq.ring_entries) return nullptr;
@@ -168,6 +180,21 @@ struct ring_state {
         else
             __builtin_memset(static_cast<void*>(sqe), 0, sizeof(abi::io_uring_sqe));
         return sqe;
+    }
+
+    /// An SQE with room for a 128-byte entry (NOP128, URING_CMD128), all 128 bytes zeroed, or
+    /// nullptr when the SQ has no room for it, or on a ring that is neither SQE128 nor
+    /// SQE_MIXED. On an SQE128 ring it is get_sqe. On an SQE_MIXED ring it takes two
+    /// consecutive slots, which the kernel requires (a 128-byte SQE in the ring's last slot
+    /// fails with -EINVAL): when the tail is at the last slot, that slot first gets a NOP with
+    /// IOSQE_CQE_SKIP_SUCCESS (it posts no CQE, but counts as a submitted SQE, and after it
+    /// the kernel refuses IOSQE_IO_DRAIN on this ring with -EOPNOTSUPP), so three slots are
+    /// needed then. Only a 128-byte opcode may go in it: the kernel takes the second slot only
+    /// for those. liburing: `io_uring_get_sqe128()`. SQE_MIXED since Linux 6.19.
+    [[nodiscard]] abi::io_uring_sqe* get_sqe128() noexcept {
+        if ((flags & abi::IORING_SETUP_SQE128) != 0) return get_sqe();
+        if ((flags & abi::IORING_SETUP_SQE_MIXED) == 0) return nullptr;
+        return get_sqe128_mixed_();
     }
 
     /// Publishes the SQEs handed out since the last flush (one tail store) and returns how many
@@ -230,7 +257,8 @@ struct ring_state {
     /// liburing: `io_uring_load_sq_head()`.
     [[nodiscard]] std::uint32_t load_sq_head() const noexcept { return sq_head_(); }
 
-    /// SQEs handed out by get_sqe and not yet consumed by the kernel.
+    /// SQEs handed out by get_sqe and not yet consumed by the kernel, in SQ slots (a 128-byte
+    /// SQE of an SQE_MIXED ring counts 2, as it does for the kernel).
     /// liburing: `io_uring_sq_ready()`; Zig: `sq_ready()`.
     [[nodiscard]] unsigned sq_ready() const noexcept { return sq.sqe_tail - sq_head_(); }
 
@@ -264,7 +292,9 @@ struct ring_state {
 
     // ---- completion ---------------------------------------------------------------------------
 
-    /// CQEs ready to be reaped. liburing: `io_uring_cq_ready()`; Zig: `cq_ready()`.
+    /// CQEs ready to be reaped, in CQ slots: on a CQE_MIXED ring a 32-byte CQE counts 2 and a
+    /// skip filler 1, as the kernel counts them for a wait's `min_complete`.
+    /// liburing: `io_uring_cq_ready()`; Zig: `cq_ready()`.
     [[nodiscard]] unsigned cq_ready() const noexcept {
         return cq_tail_() - std::atomic_ref<std::uint32_t>(*cq.khead).load(std::memory_order_relaxed);
     }
@@ -277,18 +307,24 @@ struct ring_state {
     }
 
     /// The first ready CQE without waiting, entering or consuming it (nullptr if none), with
-    /// the number ready in `*available`. liburing: `__io_uring_peek_cqe()`.
+    /// the number ready in `*available` (slots, as cq_ready). On a CQE_MIXED ring the skip
+    /// fillers (IORING_CQE_F_SKIP) before it are consumed here, as by every peek and wait.
+    /// liburing: `__io_uring_peek_cqe()`.
     [[nodiscard]] abi::io_uring_cqe* first_cqe(unsigned* available) noexcept { return peek_(available); }
 
     /// Points `cqes[0..n)` at up to `count` ready CQEs, in order, without consuming them
     /// (cq_advance(n) when done), and returns n. When none is ready but the kernel holds
     /// overflowed or deferred completions, it enters once to flush them and looks again.
-    /// On a CQE32 ring each pointer is a big CQE's first half (see big_cqe).
+    /// On a CQE32 ring each pointer is a big CQE's first half (see big_cqe). On a CQE_MIXED
+    /// ring the skip fillers at the head are consumed first, the batch stops before any later
+    /// filler, and each 32-byte CQE (IORING_CQE_F_32) takes two slots: consume the batch with
+    /// cqe_seen on each CQE, or cq_advance(the sum of cqe_slots).
     /// liburing: `io_uring_peek_batch_cqe()`.
     [[nodiscard]] unsigned peek_batch_cqe(abi::io_uring_cqe** cqes, unsigned count) noexcept {
         unsigned avail;
         if (peek_(&avail) == nullptr && cq_needs_enter_() && flush_deferred_() >= 0)
             (void)peek_(&avail);
+        if ((int_flags & int_flag_cqe_mixed) != 0) [[unlikely]] return peek_batch_mixed_(cqes, count);
         const unsigned n = avail < count ? avail : count;
         const std::uint32_t head = std::atomic_ref<std::uint32_t>(*cq.khead).load(std::memory_order_relaxed);
         for (unsigned i = 0; i < n; ++i) cqes[i] = &cq.cqes[((head + i) & cq.ring_mask) << cq.shift];
@@ -335,24 +371,27 @@ struct ring_state {
     /// `wait_nr` CQEs (with `wait_nr` 0 only if the kernel holds overflowed or deferred
     /// completions, to flush them), and copies what is there then. Returns the number copied
     /// (0 when nothing was ready and `wait_nr` is 0; 0 also when the kernel ended the wait with
-    /// nothing to copy); -EINVAL for an empty span or on a CQE32 ring (use the io_uring_cqe32
-    /// overload, so no big CQE is cut in half); -errno from the wait (-EINTR, -EBADF, ...), which
-    /// only a call that copied nothing can return.
+    /// nothing to copy); -EINVAL for an empty span, or on a CQE32 or CQE_MIXED ring (use the
+    /// io_uring_cqe32 overload, so no big CQE is cut in half); -errno from the wait (-EINTR,
+    /// -EBADF, ...), which only a call that copied nothing can return.
     /// Zig: `copy_cqes()`; liburing: `io_uring_peek_batch_cqe()` + `io_uring_cq_advance()`.
     [[nodiscard]] int copy_cqes(std::span<abi::io_uring_cqe> cqes, unsigned wait_nr) noexcept {
-        if (cq.shift != 0 || cqes.empty()) return -err::einval;
+        if ((cq.shift | (int_flags & int_flag_cqe_mixed)) != 0 || cqes.empty()) return -err::einval;
         return copy_cqes_(cqes.data(), clamp_(cqes.size()), wait_nr);
     }
 
     /// As above into 32-byte entries: on a CQE32 ring each big CQE is copied whole; on a plain
-    /// ring `big_cqe` is zeroed.
+    /// ring `big_cqe` is zeroed. On a CQE_MIXED ring each entry holds one CQE: a 32-byte one
+    /// (IORING_CQE_F_32 in its flags) whole, a 16-byte one with `big_cqe` zeroed; the skip
+    /// fillers are consumed and not copied, and the count returned is of CQEs copied (the head
+    /// moves by the slots they and the fillers took, in one store).
     [[nodiscard]] int copy_cqes(std::span<abi::io_uring_cqe32> cqes, unsigned wait_nr) noexcept {
         if (cqes.empty()) return -err::einval;
         return copy_cqes_(cqes.data(), clamp_(cqes.size()), wait_nr);
     }
 
-    /// Waits for one CQE and copies it out, consuming it. Returns 0 or -errno.
-    /// Zig: `copy_cqe()`.
+    /// Waits for one CQE and copies it out, consuming it. Returns 0 or -errno (-EINVAL on a
+    /// CQE32 or CQE_MIXED ring, as copy_cqes). Zig: `copy_cqe()`.
     [[nodiscard]] int copy_cqe(abi::io_uring_cqe& out) noexcept {
         for (;;) {
             const int n = copy_cqes(std::span<abi::io_uring_cqe>(&out, 1), 1);
@@ -409,18 +448,41 @@ struct ring_state {
                                        const abi::kernel_timespec* ts) noexcept;
 
     /// Calls `f(const abi::io_uring_cqe&)` on each ready CQE in order, without copying or
-    /// consuming them; returns how many it visited (pass that to cq_advance). On a CQE32 ring,
-    /// `big_cqe(cqe)` reaches the extra 16 bytes. liburing: `io_uring_for_each_cqe`.
+    /// consuming them; returns how many CQ slots it went over (pass that to cq_advance). On a
+    /// CQE32 ring, `big_cqe(cqe)` reaches the extra 16 bytes. On a CQE_MIXED ring `f` sees
+    /// each CQE once, a 32-byte one (IORING_CQE_F_32; big_cqe reaches its payload) as one,
+    /// and never a skip filler (IORING_CQE_F_SKIP); the slots returned count both halves of
+    /// a big CQE and the fillers, so cq_advance of it consumes exactly what was walked.
+    /// liburing: `io_uring_for_each_cqe` (which also shows the fillers).
     template <class F>
     unsigned for_each_cqe(F&& f) const noexcept(noexcept(f(*cq.cqes))) {
         const std::uint32_t head = std::atomic_ref<std::uint32_t>(*cq.khead).load(std::memory_order_relaxed);
         const std::uint32_t tail = cq_tail_();
+        if (head == tail) return 0;
+        // One test per walk, not per CQE: the flag never changes on an open ring. (Tested after
+        // the empty check, so that both walks return the same nonzero count and the caller's
+        // cq_advance needs no test of its own.)
+        if ((int_flags & int_flag_cqe_mixed) != 0) [[unlikely]] {
+            for_each_mixed_(f, head, tail);
+            return tail - head;
+        }
         for (std::uint32_t h = head; h != tail; ++h)
             f(static_cast<const abi::io_uring_cqe&>(cq.cqes[(h & cq.ring_mask) << cq.shift]));
         return tail - head;
     }
 
-    /// Consumes `n` CQEs (one head store). liburing: `io_uring_cq_advance()`; Zig: `cq_advance()`.
+    /// The CQ slots `cqe` takes on this ring: 2 for a 32-byte CQE (IORING_CQE_F_32) on a
+    /// CQE_MIXED ring, else 1 (on a CQE32 ring every entry is one slot of 32 bytes).
+    /// liburing: `io_uring_cqe_nr()` (which reads the flag alone; see also rawring::cqe_nr).
+    [[nodiscard]] unsigned cqe_slots(const abi::io_uring_cqe& cqe) const noexcept {
+        // Branch-free: bit 6 of int_flags (CQE_MIXED) and bit 15 of the CQE's flags (F_32).
+        static_assert(int_flag_cqe_mixed == 1u << 6 && abi::IORING_CQE_F_32 == 1u << 15);
+        return 1u + ((static_cast<unsigned>(int_flags) >> 6) & (cqe.flags >> 15) & 1u);
+    }
+
+    /// Consumes `n` CQ slots (one head store): `n` CQEs, except on a CQE_MIXED ring, where a
+    /// 32-byte CQE takes 2 (cqe_slots) and a skip filler 1, as for_each_cqe counts them.
+    /// liburing: `io_uring_cq_advance()`; Zig: `cq_advance()`.
     void cq_advance(unsigned n) noexcept {
         if (n == 0) return;
         std::atomic_ref<std::uint32_t> head(*cq.khead);
@@ -434,10 +496,11 @@ struct ring_state {
     /// Used by cq_eventfd_toggle (register.hpp). rawring addition.
     [[nodiscard]] bool cq_flags_mapped() const noexcept { return cq.kflags != nullptr; }
 
-    /// Consumes one CQE returned by peek/wait (a nullptr is ignored).
+    /// Consumes one CQE returned by peek/wait (a nullptr is ignored): its cqe_slots, so both
+    /// halves of a 32-byte CQE on a CQE_MIXED ring.
     /// liburing: `io_uring_cqe_seen()`; Zig: `cqe_seen()`.
     void cqe_seen(const abi::io_uring_cqe* cqe) noexcept {
-        if (cqe != nullptr) cq_advance(1);
+        if (cqe != nullptr) cq_advance(cqe_slots(*cqe));
     }
 
     /// Sets up a ring whose SQ, CQ and SQE array live in the caller's memory
@@ -548,11 +611,31 @@ struct ring_state {
     /// The IORING_ENTER_* flags every enter adds: REGISTERED_RING while the ring fd is
     /// registered, NO_IOWAIT after set_iowait(false).
     [[nodiscard]] std::uint32_t enter_flags() const noexcept {
-        return ((int_flags & int_flag_reg_ring) != 0 ? abi::IORING_ENTER_REGISTERED_RING : 0u) |
-               ((int_flags & int_flag_no_iowait) != 0 ? abi::IORING_ENTER_NO_IOWAIT : 0u);
+        static_assert(int_flag_reg_ring == abi::IORING_ENTER_REGISTERED_RING &&
+                      int_flag_no_iowait == abi::IORING_ENTER_NO_IOWAIT);
+        return int_flags & (int_flag_reg_ring | int_flag_no_iowait);
     }
 
 protected:
+    /// get_sqe128 on an SQE_MIXED ring.
+    [[nodiscard]] abi::io_uring_sqe* get_sqe128_mixed_() noexcept {
+        std::uint32_t tail = sq.sqe_tail;
+        const bool pad = ((tail + 1) & sq.ring_mask) == 0;  // the tail is the ring's last slot
+        if (tail + (pad ? 3u : 2u) - sq_head_() > sq.ring_entries) return nullptr;
+        if (pad) {
+            abi::io_uring_sqe* nop = &sq.sqes[tail & sq.ring_mask];
+            __builtin_memset(static_cast<void*>(nop), 0, sizeof(abi::io_uring_sqe));
+            nop->opcode = abi::IORING_OP_NOP;
+            nop->fd = -1;
+            nop->flags = abi::IOSQE_CQE_SKIP_SUCCESS;
+            ++tail;
+        }
+        abi::io_uring_sqe* sqe = &sq.sqes[tail & sq.ring_mask];
+        sq.sqe_tail = tail + 2;
+        __builtin_memset(static_cast<void*>(sqe), 0, 2 * sizeof(abi::io_uring_sqe));
+        return sqe;
+    }
+
     [[nodiscard]] bool sqpoll_() const noexcept {
         return (flags & abi::IORING_SETUP_SQPOLL) != 0;
     }
@@ -613,14 +696,36 @@ protected:
         const std::uint32_t tail = cq_tail_();
         *avail = tail - head;
         if (tail == head) return nullptr;
-        // A ring without EXT_ARG that timed a wait with a TIMEOUT request: its CQEs are ours.
-        if ((int_flags & int_flag_timeout_sqe) != 0) [[unlikely]] return skip_timeout_cqes_(avail);
+        // A ring without EXT_ARG that timed a wait with a TIMEOUT request (its CQEs are ours),
+        // or a CQE_MIXED ring (skip fillers): one test for both, as before either existed.
+        if ((int_flags & (int_flag_timeout_sqe | int_flag_cqe_mixed)) != 0) [[unlikely]]
+            return skip_internal_cqes_(avail);
         return &cq.cqes[(head & cq.ring_mask) << cq.shift];
     }
 
-    /// Consumes the internal TIMEOUT CQEs at the head of the CQ; returns the first other CQE
-    /// (or nullptr) with `*avail` updated.
-    [[nodiscard]] abi::io_uring_cqe* skip_timeout_cqes_(unsigned* avail) noexcept;
+    /// Consumes the CQEs at the head of the CQ that are not the caller's (internal TIMEOUT
+    /// CQEs; skip fillers of a CQE_MIXED ring); returns the first other CQE (or nullptr) with
+    /// `*avail` updated.
+    [[nodiscard]] abi::io_uring_cqe* skip_internal_cqes_(unsigned* avail) noexcept;
+
+    /// peek_batch_cqe on a CQE_MIXED ring (see there), after the fillers at the head are gone.
+    [[nodiscard]] unsigned peek_batch_mixed_(abi::io_uring_cqe** cqes, unsigned count) noexcept;
+
+    /// for_each_cqe on a CQE_MIXED ring over the slots [head, tail). Kept to as few live values
+    /// as the ordinary walk, so that inlining it next to that walk costs it no register.
+    template <class F>
+    void for_each_mixed_(F& f, std::uint32_t h, std::uint32_t tail) const {
+        // On a CQE_MIXED ring IORING_CQE_F_32 means two slots; the kernel publishes both halves
+        // of a big CQE before its tail moves past them (a corrupt CQ at worst ends the walk).
+        while (static_cast<std::int32_t>(tail - h) > 0) {
+            const abi::io_uring_cqe& cqe = cq.cqes[h & cq.ring_mask];
+            if ((cqe.flags & abi::IORING_CQE_F_SKIP) == 0) f(cqe);
+            h += 1u + ((cqe.flags >> 15) & 1u);
+        }
+    }
+
+    /// copy_ready_ into 32-byte entries on a CQE_MIXED ring (see copy_cqes).
+    [[nodiscard]] unsigned copy_ready_mixed_(abi::io_uring_cqe32* out, unsigned cap) noexcept;
 
     /// Submits `to_submit` (already flushed) and waits for `wait_nr` CQEs with `sigmask` (0: only
     /// flush what the kernel holds; a non-waiting call enters at most once). Returns the number
@@ -735,20 +840,17 @@ public:
 
 // ---- 128-byte SQEs -----------------------------------------------------------------------------
 
-/// An SQE with room for a 128-byte entry (NOP128, URING_CMD128): on an IORING_SETUP_SQE128 ring
-/// the next SQE (all 128 bytes zeroed), else nullptr, as also when the SQ is full. (liburing
-/// also serves SQE_MIXED rings by taking two slots; ring::init refuses SQE_MIXED, so rawring
-/// never sees one.) liburing: `io_uring_get_sqe128()`.
-[[nodiscard]] inline abi::io_uring_sqe* get_sqe128(ring_state& r) noexcept {
-    if ((r.flags & abi::IORING_SETUP_SQE128) == 0) return nullptr;
-    return r.get_sqe();
-}
+/// ring_state::get_sqe128 as a free function. liburing: `io_uring_get_sqe128()`.
+[[nodiscard]] inline abi::io_uring_sqe* get_sqe128(ring_state& r) noexcept { return r.get_sqe128(); }
 
 
 // ---- copy_cqes internals ------------------------------------------------------------------------
 
 template <class Out>
 unsigned ring_state::copy_ready_(Out* out, unsigned cap) noexcept {
+    if constexpr (sizeof(Out) == sizeof(abi::io_uring_cqe32)) {
+        if ((int_flags & int_flag_cqe_mixed) != 0) [[unlikely]] return copy_ready_mixed_(out, cap);
+    }
     std::atomic_ref<std::uint32_t> khead(*cq.khead);
     const std::uint32_t head = khead.load(std::memory_order_relaxed);
     const std::uint32_t ready = cq_tail_() - head;

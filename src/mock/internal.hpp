@@ -271,7 +271,9 @@ struct kernel::impl {
     void finish(ring& r, req& q);
     void cancel_chain(ring& r, req* from, bool silent);
     void post(ring& r, const req* q, std::uint64_t user_data, const completion& c);
-    void write_cqe(ring& r, std::uint64_t user_data, const completion& c);
+    /// Writes one CQE if the CQ has room for it (a 32-byte one on a CQE_MIXED ring needs two
+    /// slots, after a skip filler in the last slot); false: none, it belongs in the overflow list.
+    bool write_cqe(ring& r, std::uint64_t user_data, const completion& c);
     void for_each_ring(const std::function<void(ring&)>& f);
     void flush_overflow(ring& r);
     void retire(ring& r, req& q);

@@ -50,8 +50,8 @@ std::uint64_t ts_ns(const abi::kernel_timespec& ts) noexcept {
 }
 
 
-// The setup flags the mock knows, those of Linux 6.18 less CQE_MIXED (not modelled).
-constexpr std::uint32_t known_setup_flags =
+// The setup flags the mock knows, those of Linux 6.18 (SQE_MIXED too with options::linux_6_19).
+constexpr std::uint32_t known_setup_flags = abi::IORING_SETUP_CQE_MIXED |
     abi::IORING_SETUP_IOPOLL | abi::IORING_SETUP_SQPOLL | abi::IORING_SETUP_SQ_AFF |
     abi::IORING_SETUP_CQSIZE | abi::IORING_SETUP_CLAMP | abi::IORING_SETUP_ATTACH_WQ |
     abi::IORING_SETUP_R_DISABLED | abi::IORING_SETUP_SUBMIT_ALL | abi::IORING_SETUP_COOP_TASKRUN |
@@ -319,7 +319,8 @@ int kernel::impl::setup(unsigned entries, abi::io_uring_params* p) {
     const std::uint32_t flags = p->flags;
     // The kernel's checks, in its order where it matters for the errno.
     if (entries == 0) return -EINVAL;
-    if ((flags & ~known_setup_flags) != 0) return -EINVAL;
+    const std::uint32_t known = known_setup_flags | (opts.linux_6_19 ? abi::IORING_SETUP_SQE_MIXED : 0u);
+    if ((flags & ~known) != 0) return -EINVAL;
     if (p->resv[0] != 0 || p->resv[1] != 0 || p->resv[2] != 0) return -EINVAL;
     if ((flags & abi::IORING_SETUP_SQ_AFF) != 0 && (flags & abi::IORING_SETUP_SQPOLL) == 0) return -EINVAL;
     if ((flags & abi::IORING_SETUP_SQPOLL) != 0 &&
@@ -335,8 +336,15 @@ int kernel::impl::setup(unsigned entries, abi::io_uring_params* p) {
         return -EINVAL;
     if ((flags & abi::IORING_SETUP_HYBRID_IOPOLL) != 0 && (flags & abi::IORING_SETUP_IOPOLL) == 0)
         return -EINVAL;
+    // Mixed sizes make no sense on a ring whose every entry is already the big one.
+    if ((flags & abi::IORING_SETUP_CQE32) != 0 && (flags & abi::IORING_SETUP_CQE_MIXED) != 0) return -EINVAL;
+    if ((flags & abi::IORING_SETUP_SQE128) != 0 && (flags & abi::IORING_SETUP_SQE_MIXED) != 0) return -EINVAL;
     unsigned sq = 0, cq = 0;
     if (const int ret = detail::ring_sizes(entries, *p, &sq, &cq); ret != 0) return ret;
+    // A big entry takes two slots, so a mixed queue needs at least two: the kernel's rings_size
+    // finds no layout for fewer, which setup reports as -EOVERFLOW.
+    if ((flags & abi::IORING_SETUP_CQE_MIXED) != 0 && cq < 2) return -EOVERFLOW;
+    if ((flags & abi::IORING_SETUP_SQE_MIXED) != 0 && sq < 2) return -EOVERFLOW;
     if ((flags & abi::IORING_SETUP_NO_MMAP) != 0 && (p->sq_off.user_addr == 0 || p->cq_off.user_addr == 0))
         return -EFAULT;
     if ((flags & abi::IORING_SETUP_ATTACH_WQ) != 0 && by_fd.count(static_cast<int>(p->wq_fd)) == 0)
@@ -523,7 +531,24 @@ unsigned kernel::impl::consume(ring& r, unsigned n) {
             q.big = true;
         }
         ++taken;
-        const int err = prep(r, q);
+        int err = 0;
+        if (shift == 0 && opts.linux_6_19 &&
+            (q.sqe.opcode == abi::IORING_OP_NOP128 || q.sqe.opcode == abi::IORING_OP_URING_CMD128)) {
+            // A 128-byte opcode on a 64-byte SQ (Linux 6.19): only on an SQE_MIXED ring, and only
+            // as two contiguous slots of this batch. It is refused in the ring's last slot (by
+            // its position in the SQ and by the SQE it names), or as the batch's last entry.
+            if ((r.flags & abi::IORING_SETUP_SQE_MIXED) == 0 || n - i < 2 ||
+                (head & (r.sq_entries - 1)) == 0 || idx == r.sq_entries - 1) {
+                err = -EINVAL;
+            } else {
+                std::memcpy(&q.tail, src + sizeof(abi::io_uring_sqe), sizeof(q.tail));
+                q.big = true;
+                ++head;  // the second slot is the SQE's, not another request's
+                ++i;
+                ++taken;
+            }
+        }
+        if (err == 0) err = prep(r, q);
         if (err < 0) {
             q.init_error = true;
             q.result = completion{err, 0, {0, 0}, false};
@@ -795,9 +820,7 @@ void kernel::impl::retire(ring& r, req& q) {
 }
 
 void kernel::impl::post(ring& r, const req* q, std::uint64_t user_data, const completion& c) {
-    if (r.overflow.empty() && r.cq_ready() < r.cq_entries) {
-        write_cqe(r, user_data, c);
-    } else {
+    if (!r.overflow.empty() || !write_cqe(r, user_data, c)) {
         // No drop (IORING_FEAT_NODROP): kept in order and flushed when the CQ has room.
         r.overflow.push_back({user_data, c});
         detail::set_bits(r.sq_flags, abi::IORING_SQ_CQ_OVERFLOW);
@@ -812,26 +835,41 @@ void kernel::impl::post(ring& r, const req* q, std::uint64_t user_data, const co
     check_counts(r);
 }
 
-void kernel::impl::write_cqe(ring& r, std::uint64_t user_data, const completion& c) {
-    const std::uint32_t tail = load(r.cq_tail);
-    const bool big = (r.flags & abi::IORING_SETUP_CQE32) != 0;
-    unsigned char* dst = r.cqes + (std::size_t{tail & (r.cq_entries - 1)} << (big ? 1 : 0)) * sizeof(abi::io_uring_cqe);
+bool kernel::impl::write_cqe(ring& r, std::uint64_t user_data, const completion& c) {
+    std::uint32_t tail = load(r.cq_tail);
+    const std::uint32_t mask = r.cq_entries - 1;
+    const bool cqe32 = (r.flags & abi::IORING_SETUP_CQE32) != 0;
+    // On a CQE_MIXED ring the flag itself makes a CQE big: two slots, never split by the wrap.
+    const bool big = !cqe32 && (r.flags & abi::IORING_SETUP_CQE_MIXED) != 0 &&
+                     (c.flags & abi::IORING_CQE_F_32) != 0;
+    if (r.cq_ready() >= r.cq_entries) return false;
+    if (big && (tail & mask) == mask) {
+        // The kernel's io_fill_nop_cqe: one slot left before the wrap gets a filler, posted even
+        // when the big CQE then finds no room (it goes to the overflow list after the filler).
+        abi::io_uring_cqe filler{};
+        filler.flags = abi::IORING_CQE_F_SKIP;
+        std::memcpy(r.cqes + std::size_t{tail & mask} * sizeof(abi::io_uring_cqe), &filler, sizeof(filler));
+        ++tail;
+        // Release: the filler is written before the user can see the new tail.
+        store(r.cq_tail, tail, std::memory_order_release);
+    }
+    if (big && r.cq_entries - r.cq_ready() < 2) return false;
+    unsigned char* dst = r.cqes + (std::size_t{tail & mask} << (cqe32 ? 1 : 0)) * sizeof(abi::io_uring_cqe);
     abi::io_uring_cqe32 cqe{};
     cqe.user_data = user_data;
     cqe.res = c.res;
     cqe.flags = c.flags;
     cqe.big_cqe[0] = c.big_cqe[0];
     cqe.big_cqe[1] = c.big_cqe[1];
-    std::memcpy(dst, &cqe, big ? sizeof(abi::io_uring_cqe32) : sizeof(abi::io_uring_cqe));
+    std::memcpy(dst, &cqe, cqe32 || big ? sizeof(abi::io_uring_cqe32) : sizeof(abi::io_uring_cqe));
     // Release: the CQE is written before the user can see the new tail.
-    store(r.cq_tail, tail + 1, std::memory_order_release);
+    store(r.cq_tail, tail + (big ? 2 : 1), std::memory_order_release);
+    return true;
 }
 
 void kernel::impl::flush_overflow(ring& r) {
-    while (!r.overflow.empty() && r.cq_ready() < r.cq_entries) {
-        write_cqe(r, r.overflow.front().user_data, r.overflow.front().c);
+    while (!r.overflow.empty() && write_cqe(r, r.overflow.front().user_data, r.overflow.front().c))
         r.overflow.pop_front();
-    }
     if (r.overflow.empty()) detail::clear_bits(r.sq_flags, abi::IORING_SQ_CQ_OVERFLOW);
 }
 

@@ -85,6 +85,8 @@ bool kernel::impl::performs(std::uint8_t op) const noexcept {
     case abi::IORING_OP_REMOVE_BUFFERS:
     case abi::IORING_OP_MSG_RING:
         return true;
+    case abi::IORING_OP_NOP128:
+        return opts.linux_6_19;
     default:
         return false;
     }
@@ -116,8 +118,16 @@ int kernel::impl::prep(ring& r, req& q) {
     if ((s.flags & abi::IOSQE_CQE_SKIP_SUCCESS) != 0) r.drain_disabled = true;
     if ((s.flags & abi::IOSQE_IO_DRAIN) != 0 && r.drain_disabled) return -EOPNOTSUPP;
     if (handlers[s.opcode]) return 0;  // the test's to decide; the mock reads nothing it points at
-    if (s.opcode > abi::IORING_OP_PIPE) return -EINVAL;  // what Linux 6.18 knows
+    // What Linux 6.18 knows, or 6.19 with options::linux_6_19.
+    if (s.opcode > (opts.linux_6_19 ? abi::IORING_OP_URING_CMD128 : abi::IORING_OP_PIPE)) return -EINVAL;
     switch (s.opcode) {
+    case abi::IORING_OP_NOP:
+    case abi::IORING_OP_NOP128:
+        // IORING_NOP_CQE32 needs a ring that can post 32-byte CQEs.
+        if ((s.nop_flags & abi::IORING_NOP_CQE32) != 0 &&
+            (r.flags & (abi::IORING_SETUP_CQE32 | abi::IORING_SETUP_CQE_MIXED)) == 0)
+            return -EINVAL;
+        return 0;
     case abi::IORING_OP_READV:
     case abi::IORING_OP_WRITEV: {
         // FEAT_SUBMIT_STABLE: the iovecs are read now, so the caller may reuse them.
@@ -341,8 +351,19 @@ void kernel::impl::perform(ring& r, req& q) {
     const abi::io_uring_sqe& s = q.sqe;
     switch (s.opcode) {
     case abi::IORING_OP_NOP:
-        decide(r, q, (s.nop_flags & abi::IORING_NOP_INJECT_RESULT) != 0 ? static_cast<std::int32_t>(s.len) : 0);
+    case abi::IORING_OP_NOP128: {
+        completion c{(s.nop_flags & abi::IORING_NOP_INJECT_RESULT) != 0 ? static_cast<std::int32_t>(s.len) : 0,
+                     0, {0, 0}, false};
+        if ((s.nop_flags & abi::IORING_NOP_CQE32) != 0) {
+            // The kernel's io_req_set_res32: off and addr as the extra words, and on a CQE_MIXED
+            // ring IORING_CQE_F_32 to say the CQE is the big kind.
+            c.big_cqe[0] = s.off;
+            c.big_cqe[1] = s.addr;
+            if ((r.flags & abi::IORING_SETUP_CQE_MIXED) != 0) c.flags = abi::IORING_CQE_F_32;
+        }
+        decide(r, q, c);
         return;
+    }
 
     case abi::IORING_OP_READ:
     case abi::IORING_OP_WRITE:

@@ -206,7 +206,7 @@ int kernel::impl::register_op(ring* rp, unsigned opcode, const void* arg, unsign
         const auto* bytes = static_cast<const unsigned char*>(arg);
         const std::size_t size = sizeof(abi::io_uring_probe) + std::size_t{nr_args} * sizeof(abi::io_uring_probe_op);
         if (std::any_of(bytes, bytes + size, [](unsigned char b) { return b != 0; })) return -EINVAL;
-        unsigned last = abi::IORING_OP_PIPE;  // Linux 6.18's
+        unsigned last = opts.linux_6_19 ? abi::IORING_OP_URING_CMD128 : abi::IORING_OP_PIPE;
         for (unsigned op = last + 1; op < 256; ++op)
             if (handlers[op]) last = op;
         hdr->last_op = static_cast<std::uint8_t>(last);

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "rawring/prep.hpp"
 #include "rawring/ring.hpp"
 #include "rawring/sys.hpp"
 
@@ -202,7 +203,7 @@ RAWRING_LIBURING_DEF struct io_uring_sqe* io_uring_get_sqe(struct io_uring* ring
 }
 
 RAWRING_LIBURING_DEF struct io_uring_sqe* io_uring_get_sqe128(struct io_uring* ring) LIBURING_NOEXCEPT {
-    return rawring::liburing_detail::face(rawring::get_sqe128(rawring::liburing_detail::state(ring)));
+    return rawring::liburing_detail::face(rawring::liburing_detail::state(ring).get_sqe128());
 }
 
 RAWRING_LIBURING_DEF unsigned __io_uring_flush_sq(struct io_uring* ring) LIBURING_NOEXCEPT {
@@ -351,12 +352,11 @@ RAWRING_LIBURING_DEF void io_uring_cq_advance(struct io_uring* ring, unsigned nr
 }
 
 RAWRING_LIBURING_DEF unsigned io_uring_cqe_nr(const struct io_uring_cqe* cqe) LIBURING_NOEXCEPT {
-    // A 32-byte CQE on a CQE_MIXED ring (IORING_CQE_F_32) takes two slots.
-    return (cqe->flags & IORING_CQE_F_32) != 0 ? 2u : 1u;
+    return rawring::cqe_nr(*reinterpret_cast<const rawring::abi::io_uring_cqe*>(cqe));
 }
 
 RAWRING_LIBURING_DEF void io_uring_cqe_seen(struct io_uring* ring, struct io_uring_cqe* cqe) LIBURING_NOEXCEPT {
-    if (cqe != nullptr) rawring::liburing_detail::state(ring).cq_advance(io_uring_cqe_nr(cqe));
+    rawring::liburing_detail::state(ring).cqe_seen(reinterpret_cast<const rawring::abi::io_uring_cqe*>(cqe));
 }
 
 RAWRING_LIBURING_DEF unsigned io_uring_cq_ready(const struct io_uring* ring) LIBURING_NOEXCEPT {
@@ -390,7 +390,9 @@ RAWRING_LIBURING_DEF struct io_uring_cqe_iter io_uring_cqe_iter_init(const struc
 RAWRING_LIBURING_DEF bool io_uring_cqe_iter_next(struct io_uring_cqe_iter* iter,
                                                  struct io_uring_cqe** cqe) LIBURING_NOEXCEPT {
     if (iter->head == iter->tail) return false;
-    *cqe = &iter->cqes[(iter->head++ & iter->mask) << iter->shift];
-    if (((*cqe)->flags & IORING_CQE_F_32) != 0) ++iter->head;
+    // As liburing 2.15's walk: every entry, skip fillers included, a big CQE of a CQE_MIXED
+    // ring stepping over both its slots.
+    *cqe = &iter->cqes[(iter->head & iter->mask) << iter->shift];
+    iter->head += io_uring_cqe_nr(*cqe);
     return true;
 }
