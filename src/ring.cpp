@@ -216,6 +216,7 @@ void ring_state::point_into(const abi::io_uring_params& p, void* ring_base, void
     sq.ring_mask = *sq.kring_mask;
     sq.ring_entries = *sq.kring_entries;
     sq.sqe_head = sq.sqe_tail = *sq.ktail;
+    cq.sq_limit = *sq.khead + sq.ring_entries;
     sq.shift = (p.flags & abi::IORING_SETUP_SQE128) != 0 ? 1 : 0;
 
     cq.khead = at<std::uint32_t>(cq_base, p.cq_off.head);

@@ -62,7 +62,11 @@ struct cq_ring {
     std::uint32_t ring_mask;
     std::uint32_t ring_entries;
     std::uint32_t shift;           ///< 1 on a CQE32 ring, else 0 (liburing's pad[0])
-    std::uint32_t spare;           ///< unused (liburing's pad[1])
+    /// Not the CQ's: the SQ's free-slot limit, kept here because this is the one spare word of
+    /// liburing's layout (its pad[1]). get_sqe hands out slots below it without reading the
+    /// kernel's SQ head; it is the head as last read plus ring_entries, and the head only moves
+    /// forward, so slots below it are free. Recomputed from the head when the tail reaches it.
+    std::uint32_t sq_limit;
 };
 
 namespace detail {
@@ -171,7 +175,11 @@ struct ring_state {
     /// others). liburing: `io_uring_get_sqe()`; Zig: `get_sqe()` (error.SubmissionQueueFull).
     [[nodiscard]] abi::io_uring_sqe* get_sqe() noexcept {
         const std::uint32_t tail = sq.sqe_tail;
-        if (tail - sq_head_() >= sq.ring_entries) return nullptr;
+        // Below the cached limit a slot is free without a look at the kernel's head. Signed:
+        // a tail at or past the limit (also one a caller moved by hand) refreshes it.
+        if (static_cast<std::int32_t>(cq.sq_limit - tail) <= 0) [[unlikely]] {
+            if (!refresh_sq_limit_(tail)) return nullptr;
+        }
         abi::io_uring_sqe* sqe = sq.sqes + ((tail & sq.ring_mask) << sq.shift);
         sq.sqe_tail = tail + 1;
         // Constant sizes so the compiler inlines the clear instead of calling memset.
@@ -636,6 +644,12 @@ protected:
         return sqe;
     }
 
+    /// Re-reads the kernel's SQ head into the free-slot limit; whether slot `tail` is free now.
+    [[nodiscard]] bool refresh_sq_limit_(std::uint32_t tail) noexcept {
+        cq.sq_limit = sq_head_() + sq.ring_entries;
+        return static_cast<std::int32_t>(cq.sq_limit - tail) > 0;
+    }
+
     [[nodiscard]] bool sqpoll_() const noexcept {
         return (flags & abi::IORING_SETUP_SQPOLL) != 0;
     }
@@ -777,7 +791,8 @@ protected:
     }
 
     template <class Out>
-    [[nodiscard]] unsigned copy_ready_(Out* out, unsigned cap) noexcept;
+    // Inlined into copy_cqes_ (both places): a call would cost more than a small batch's copy.
+    [[nodiscard, gnu::always_inline]] inline unsigned copy_ready_(Out* out, unsigned cap) noexcept;
     template <class Out>
     [[nodiscard]] int copy_cqes_(Out* out, unsigned cap, unsigned wait_nr) noexcept;
 
@@ -846,8 +861,13 @@ public:
 
 // ---- copy_cqes internals ------------------------------------------------------------------------
 
+namespace detail {
+/// Up to this many CQEs copy_cqes copies entry by entry; more go in block copies.
+inline constexpr unsigned small_copy_cqes = 4;
+} // namespace detail
+
 template <class Out>
-unsigned ring_state::copy_ready_(Out* out, unsigned cap) noexcept {
+inline unsigned ring_state::copy_ready_(Out* out, unsigned cap) noexcept {
     if constexpr (sizeof(Out) == sizeof(abi::io_uring_cqe32)) {
         if ((int_flags & int_flag_cqe_mixed) != 0) [[unlikely]] return copy_ready_mixed_(out, cap);
     }
@@ -861,10 +881,22 @@ unsigned ring_state::copy_ready_(Out* out, unsigned cap) noexcept {
     const std::uint32_t first = head & cq.ring_mask;
     const unsigned to_end = cq.ring_entries - first < n ? cq.ring_entries - first : n;
     if (out_size == slot_size) {
-        // Two block copies at most: up to the end of the ring, then from its start.
-        __builtin_memcpy(static_cast<void*>(out), &cq.cqes[first << cq.shift], to_end * slot_size);
-        if (n > to_end)
-            __builtin_memcpy(static_cast<void*>(out + to_end), cq.cqes, (n - to_end) * slot_size);
+        if (n <= detail::small_copy_cqes) {
+            // A few CQEs: copied one by one, each a constant-size copy the compiler inlines
+            // (one or two vector moves), rather than a call to memcpy for a few bytes. The
+            // ring's fields are read once, into locals: `out` could alias them, as far as the
+            // compiler knows, and they would be reloaded after every store.
+            const abi::io_uring_cqe* const cqes = cq.cqes;
+            const std::uint32_t mask = cq.ring_mask;
+            constexpr unsigned shift = out_size == sizeof(abi::io_uring_cqe) ? 0 : 1;  // == cq.shift here
+            for (unsigned i = 0; i < n; ++i)
+                __builtin_memcpy(static_cast<void*>(out + i), &cqes[((head + i) & mask) << shift], out_size);
+        } else {
+            // Two block copies at most: up to the end of the ring, then from its start.
+            __builtin_memcpy(static_cast<void*>(out), &cq.cqes[first << cq.shift], to_end * slot_size);
+            if (n > to_end)
+                __builtin_memcpy(static_cast<void*>(out + to_end), cq.cqes, (n - to_end) * slot_size);
+        }
     } else {
         // Only reached for io_uring_cqe32 out of a 16-byte ring: widen each entry.
         for (unsigned i = 0; i < n; ++i) {
