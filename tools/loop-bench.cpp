@@ -68,6 +68,8 @@ const char* const usage_text =
     "                  msgring pins both of its threads to this one CPU\n"
     "  --taskrun MODE  the loops' setup: auto (default: loop::init's choice), coop (forbid\n"
     "                  DEFER_TASKRUN) or plain (forbid both); the bare ring copies the flags\n"
+    "  --post          msgring: the loops send with post_value (fire-and-forget, CQE_SKIP_SUCCESS)\n"
+    "                  instead of msg_value (a task and a send CQE per message)\n"
     "  --help          this text\n"
     "\n"
     "The loop and the ring use the same setup flags (the ones loop::init picked), no registered\n"
@@ -273,6 +275,15 @@ struct ring_pipe final : side {
 // on_message sends it back; the main loop's on_message sends the next one, and stops the loop after
 // n round trips. Everything runs in callbacks, as a loop program would.
 
+/// --post: the loops send with post_value (fire-and-forget, no send CQE) instead of msg_value.
+bool g_post = false;
+
+/// One value to `to`, by the --post choice. 0 or -errno.
+int send_value(loop& from, loop& to, std::uint64_t data, std::int32_t value) {
+    if (g_post) return from.post_value(to, data, value);
+    return from.msg_value(to, data, value, {}) != nullptr ? 0 : -EBUSY;
+}
+
 struct loop_msg final : side {
     loop parent;
     loop* child = nullptr;
@@ -283,7 +294,7 @@ struct loop_msg final : side {
 
     static void child_msg(loop& here, const rawring::message& m, void* user) {
         auto* self = static_cast<loop_msg*>(user);
-        if (here.msg_value(self->parent, m.data, m.res, {}) == nullptr) self->bad = -EBUSY;
+        if (const int r = send_value(here, self->parent, m.data, m.res); r < 0) self->bad = r;
     }
     static void child_start(loop& c, unsigned, void* user) { c.on_message(child_msg, user); }
     static void parent_msg(loop& here, const rawring::message& m, void* user) {
@@ -294,7 +305,7 @@ struct loop_msg final : side {
             return;
         }
         ++self->expect;
-        if (here.msg_value(*self->child, self->expect, 0, {}) == nullptr) self->bad = -EBUSY;
+        if (const int r = send_value(here, *self->child, self->expect, 0); r < 0) self->bad = r;
     }
     int init() {
         if (const int ret = parent.init(64, g_loop_options); ret < 0) return ret;
@@ -311,7 +322,7 @@ struct loop_msg final : side {
         if (n == 0) return 0;
         left = n;
         ++expect;
-        if (parent.msg_value(*child, expect, 0, {}) == nullptr) return -EBUSY;
+        if (const int r = send_value(parent, *child, expect, 0); r < 0) return r;
         while (left != 0 && bad == 0)
             if (const int ret = parent.run(rawring::run_mode::forever); ret < 0) return ret;
         return bad;
@@ -534,6 +545,8 @@ int parse(int argc, char** argv, options& o) {
                 std::fprintf(stderr, "rawring-loop-bench: --only loop|ring|baseline\n");
                 return 2;
             }
+        } else if (a == "--post") {
+            g_post = true;
         } else if (a == "--taskrun") {
             if (i + 1 >= argc) return 2;
             const std::string m = argv[++i];

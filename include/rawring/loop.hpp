@@ -5,8 +5,9 @@
 // the core never includes it). Each operation takes a `context` {callback, user pointer, small
 // tag, optional deadline} and returns the `task` that carries it, or nullptr when the pool is
 // empty (or the loop is shutting down). Tasks come from a pool sized at init: no operation and no
-// completion allocates. The loop submits and reaps; callbacks run after their CQE has been
-// consumed and may queue new work and cancel other work.
+// completion allocates. The loop submits and reaps; callbacks run as their CQEs are reaped (the
+// CQ is walked in place; its slots go back to the kernel after each batch) and may queue new
+// work and cancel other work.
 //
 //     rawring::loop l;
 //     if (l.init(64) < 0) ...;
@@ -46,19 +47,30 @@ namespace rawring {
 
 class loop;
 class task;
+class task_ref;
 
 namespace detail {
-/// ECANCELED (errno.hpp lists only what the core returns).
+/// ECANCELED, ENOENT, EALREADY (errno.hpp lists only what the core returns).
 inline constexpr int loop_ecanceled = 125;
+inline constexpr int loop_enoent = 2;
+inline constexpr int loop_ealready = 114;
 } // namespace detail
 
-/// A task's callback: runs on the loop's thread after the task's CQE was consumed, with a copy
-/// of that CQE (`cqe.res` the result, `cqe.flags` its flags: IORING_CQE_F_MORE while a multishot
-/// task or a send_zc stays alive, IORING_CQE_F_NOTIF on send_zc's notification, the buffer id
-/// of a recv from a buffer_group). `cqe.user_data` is the loop's and means nothing to the caller.
+/// A task's callback: runs on the loop's thread once the task's CQE is reaped, with that CQE,
+/// valid for the call only (it may be the CQ's own slot, handed back to the kernel after the
+/// batch; copy what you keep). `cqe.res` is the result, `cqe.flags` its flags
+/// (IORING_CQE_F_MORE while a multishot task or a send_zc stays alive, IORING_CQE_F_NOTIF on
+/// send_zc's notification, the buffer id of a recv from a buffer_group). `cqe.user_data` is the
+/// loop's and means nothing to the caller.
 /// When the CQE has no F_MORE, this is the task's last call: it goes back to the pool as soon as
-/// the callback returns.
+/// the callback returns (or, when a cancel naming it is still in flight, once that cancel's CQE
+/// has arrived: a later operation never gets a task that an earlier cancel could still hit).
 using callback = void (*)(loop& l, task& t, const abi::io_uring_cqe& cqe);
+
+namespace detail {
+/// What a task without a callback calls (the loop never calls a null callback: see loop::alloc_).
+inline void loop_ignore(loop&, task&, const abi::io_uring_cqe&) noexcept {}
+} // namespace detail
 
 /// What every operation takes. `fn` may be null (the result is dropped). `deadline_ns` (0: none)
 /// links an IORING_OP_LINK_TIMEOUT of that many nanoseconds (CLOCK_MONOTONIC, relative) to the
@@ -77,10 +89,10 @@ struct context {
 /// beyond the callback (kept in one range so the common path is one compare).
 enum class loop_op : std::uint8_t {
     noop, read, write, readv, writev, fsync, statx, connect, send, recv, send_zc, poll, splice,
-    cancel, msg_value, send_fd, close_fixed,
+    msg_value, send_fd, close_fixed,
     // ---- completions the loop works on (first_special onwards) ----
     timer, open, close, socket, accept, accept_multishot, recv_multishot, install_fixed,
-    tcp_connect, run_on,
+    tcp_connect, run_on, cancel,
     count_
 };
 inline constexpr std::uint8_t loop_op_count = static_cast<std::uint8_t>(loop_op::count_);
@@ -154,8 +166,9 @@ struct thread_options {
 };
 
 /// One operation in flight: the loop owns it from the op call until its callback has returned.
-/// Its address is stable, so a caller may keep it to cancel the operation; never after its last
-/// callback (the pool reuses it).
+/// Its address is stable, so a caller may keep it to cancel the operation. After its last
+/// callback the pool reuses it for a later operation: keep a `task_ref` (task::ref(), or a
+/// task_ref initialised from the op's return value) to name this operation and no later one.
 class task {
 public:
     [[nodiscard]] void* user() const noexcept { return ctx_.user; }
@@ -168,11 +181,27 @@ public:
     /// In a recv_multishot callback: keep this CQE's buffer (give it back later with
     /// buffer_group::put_by_id) instead of having the loop return it when the callback ends.
     void keep_buffer() noexcept { bits_ |= bit_keep_buffer; }
-    /// The fd an op works on (tcp_connect: the new socket once made).
-    [[nodiscard]] int fd() const noexcept { return fd_; }
+    /// The fd an op works on: close's, and tcp_connect's new socket once made (else -1).
+    [[nodiscard]] int fd() const noexcept {
+        return op_ == loop_op::close || op_ == loop_op::tcp_connect ? fd_ : -1;
+    }
+    /// Replaces the task's callback and user pointer (its tag and deadline stay): for an owner
+    /// that goes away before the task's last CQE, as a coroutine stream destroyed while its
+    /// multishot is armed (rawring/task.hpp), which hands the remaining CQEs to a callback that
+    /// needs no memory of the owner. Loop thread only, before the task's last callback.
+    void set_callback(callback fn, void* user) noexcept {
+        ctx_.fn = fn != nullptr ? fn : detail::loop_ignore;  // (never null: loop::step_)
+        ctx_.user = user;
+    }
+    /// A handle on this operation (this task's current generation), for cancel(task_ref).
+    [[nodiscard]] task_ref ref() noexcept;
+    /// How many operations the task has carried (+1 each time the pool hands it out). A
+    /// task_ref remembers it.
+    [[nodiscard]] std::uint32_t generation() const noexcept { return gen_; }
 
 private:
     friend class loop;
+    friend class task_ref;
     template <class> friend class basic_loop_mock;
 
     static constexpr std::uint8_t bit_timed_out = 1;
@@ -180,6 +209,10 @@ private:
     static constexpr std::uint8_t bit_deadline = 4;
     static constexpr std::uint8_t bit_spilled = 8;
     static constexpr std::uint8_t bit_op_done = 16;
+    static constexpr std::uint8_t bit_parked = 32;  // callback done; waits for cancel_refs_ to reach 0
+    // slow_: beside outstanding_, so that step_'s fast path tests both with one compare.
+    static constexpr std::uint8_t slow_special = 1;  // op_ >= loop::first_special
+    static constexpr std::uint8_t slow_named = 2;    // cancel_refs_ != 0
 
     task* next_ = nullptr;     // free, pending or completed list
     loop* owner_ = nullptr;
@@ -188,10 +221,13 @@ private:
     std::uint32_t flags_ = 0;
     loop_op op_ = loop_op::noop;
     std::uint8_t bits_ = 0;
-    std::uint8_t outstanding_ = 0;  // CQEs (or replies) still to come
+    std::uint8_t outstanding_ = 0;  // CQEs (or replies) still to come before the callback
+    std::uint8_t slow_ = 0;         // slow_special | slow_named: not for step_'s fast path
+    std::uint8_t cancel_refs_ = 0;  // cancels aimed at the task whose CQE has not arrived yet
     std::uint8_t step_ = 0;         // tcp_connect: 0 socket, 1 connect, 2 closing after failure
     int fd_ = -1;
     std::uint32_t handoff_ = 0;     // run_on: orders the task's memory between the two threads
+    std::uint32_t gen_ = 0;         // +1 each time the pool hands the task out
     const void* arg_ = nullptr;     // tcp_connect: the address; recv_multishot: the buffer_group
     std::uint32_t arg_len_ = 0;
     std::uint32_t arg_type_ = 0;
@@ -199,6 +235,36 @@ private:
     abi::kernel_timespec deadline_{};
     abi::io_uring_sqe spill_{};     // the SQE, when the SQ had no room for it
 };
+
+/// A task and the generation it had when the handle was made: it names one operation, not the
+/// pool slot. Implicitly made from the task* an operation returns (`task_ref r = l.read(...)`),
+/// or by task::ref(). cancel(task_ref) of an operation whose last callback has run reports
+/// -ENOENT, as the kernel does for an unknown user_data, even when the task now carries another
+/// operation. Copyable, trivially destructible; valid while the loop is set up. Like a task, it
+/// belongs to its loop's thread.
+class task_ref {
+public:
+    task_ref() noexcept = default;
+    task_ref(task* t) noexcept : t_(t), gen_(t != nullptr ? t->gen_ : 0) {}  // NOLINT: implicit
+    /// The task, whichever operation it carries now (nullptr for an empty handle).
+    [[nodiscard]] task* get() const noexcept { return t_; }
+    /// True while the operation named has not completed (its last callback has not started,
+    /// and it was not completed locally, as a queued task cancelled before reaching the kernel).
+    [[nodiscard]] bool live() const noexcept {
+        // outstanding_ is 0 from the moment the last callback starts until the task is reused.
+        return t_ != nullptr && t_->gen_ == gen_ && t_->outstanding_ != 0;
+    }
+    [[nodiscard]] std::uint32_t generation() const noexcept { return gen_; }
+    explicit operator bool() const noexcept { return t_ != nullptr; }
+    friend bool operator==(const task_ref&, const task_ref&) noexcept = default;
+
+private:
+    friend class loop;
+    task* t_ = nullptr;
+    std::uint32_t gen_ = 0;
+};
+
+inline task_ref task::ref() noexcept { return task_ref(this); }
 
 /// The event loop. Not copyable or movable (tasks point to it). One thread drives it: the one
 /// that called init (with SINGLE_ISSUER the kernel insists).
@@ -235,7 +301,8 @@ public:
     /// The ring's fd (the target of MSG_RING).
     [[nodiscard]] int ring_fd() const noexcept { return ring_.fd(); }
 
-    /// Tasks taken from the pool and not yet returned (queued, in flight, or awaiting a reply).
+    /// Tasks taken from the pool and not yet returned (queued, in flight, awaiting a reply, or
+    /// done but named by a cancel still in flight).
     [[nodiscard]] unsigned in_flight() const noexcept { return in_flight_; }
     /// Tasks in the pool.
     [[nodiscard]] unsigned capacity() const noexcept { return capacity_; }
@@ -267,9 +334,10 @@ public:
     task* noop(const context& c) noexcept {
         task* t = alloc_(loop_op::noop, c);
         if (t == nullptr) [[unlikely]] return nullptr;
-        abi::io_uring_sqe* sqe = sqe_(t);
+        bool slow;
+        abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep_nop(sqe);
-        return commit_(t, sqe);
+        return commit_(t, sqe, slow);
     }
 
     /// A timer of `ns` nanoseconds from now (`absolute`: at `ns` on the clock), on CLOCK_MONOTONIC,
@@ -282,9 +350,10 @@ public:
         if (t == nullptr) [[unlikely]] return nullptr;
         t->ts_.tv_sec = static_cast<std::int64_t>(ns / 1000000000u);
         t->ts_.tv_nsec = static_cast<std::int64_t>(ns % 1000000000u);
-        abi::io_uring_sqe* sqe = sqe_(t);
+        bool slow;
+        abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep_timeout(sqe, &t->ts_, 0, clock_flags | (absolute ? abi::IORING_TIMEOUT_ABS : 0u));
-        return commit_(t, sqe);
+        return commit_(t, sqe, slow);
     }
 
     /// read(2)/pread(2) of `len` bytes at `offset` (-1: the file position). res: bytes read.
@@ -308,35 +377,39 @@ public:
     task* open(const char* path, int flags, unsigned mode, const context& c, int dfd = at_fdcwd) noexcept {
         task* t = alloc_(loop_op::open, c);
         if (t == nullptr) [[unlikely]] return nullptr;
-        abi::io_uring_sqe* sqe = sqe_(t);
+        bool slow;
+        abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep_openat(sqe, dfd, path, flags, mode);
-        return commit_(t, sqe);
+        return commit_(t, sqe, slow);
     }
     /// close(2).
     task* close(int fd, const context& c) noexcept {
         task* t = alloc_(loop_op::close, c);
         if (t == nullptr) [[unlikely]] return nullptr;
         t->fd_ = fd;
-        abi::io_uring_sqe* sqe = sqe_(t);
+        bool slow;
+        abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep_close(sqe, fd);
-        return commit_(t, sqe);
+        return commit_(t, sqe, slow);
     }
     /// fsync(2) (IORING_FSYNC_DATASYNC in `flags`: fdatasync).
     task* fsync(int fd, unsigned flags, const context& c) noexcept {
         task* t = alloc_(loop_op::fsync, c);
         if (t == nullptr) [[unlikely]] return nullptr;
-        abi::io_uring_sqe* sqe = sqe_(t);
+        bool slow;
+        abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep_fsync(sqe, fd, flags);
-        return commit_(t, sqe);
+        return commit_(t, sqe, slow);
     }
     /// statx(2) of `path` relative to `dfd` with AT_* `flags` and STATX_* `mask` into `*out`.
     task* statx(int dfd, const char* path, int flags, unsigned mask, struct statx* out,
                 const context& c) noexcept {
         task* t = alloc_(loop_op::statx, c);
         if (t == nullptr) [[unlikely]] return nullptr;
-        abi::io_uring_sqe* sqe = sqe_(t);
+        bool slow;
+        abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep_statx(sqe, dfd, path, flags, mask, out);
-        return commit_(t, sqe);
+        return commit_(t, sqe, slow);
     }
     /// stat(2) as statx (STATX_BASIC_STATS, following symlinks).
     task* stat(const char* path, struct statx* out, const context& c) noexcept {
@@ -351,49 +424,55 @@ public:
     task* socket(int domain, int type, int protocol, const context& c) noexcept {
         task* t = alloc_(loop_op::socket, c);
         if (t == nullptr) [[unlikely]] return nullptr;
-        abi::io_uring_sqe* sqe = sqe_(t);
+        bool slow;
+        abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep_socket(sqe, domain, type, protocol, 0);
-        return commit_(t, sqe);
+        return commit_(t, sqe, slow);
     }
     /// connect(2); `addr` must stay valid until the callback.
     task* connect(int fd, const sockaddr* addr, unsigned len, const context& c) noexcept {
         task* t = alloc_(loop_op::connect, c);
         if (t == nullptr) [[unlikely]] return nullptr;
-        abi::io_uring_sqe* sqe = sqe_(t);
+        bool slow;
+        abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep_connect(sqe, fd, addr, len);
-        return commit_(t, sqe);
+        return commit_(t, sqe, slow);
     }
     /// accept4(2) (`addr`, `len` may be null). res: the new fd.
     task* accept(int fd, sockaddr* addr, unsigned* len, int flags, const context& c) noexcept {
         task* t = alloc_(loop_op::accept, c);
         if (t == nullptr) [[unlikely]] return nullptr;
-        abi::io_uring_sqe* sqe = sqe_(t);
+        bool slow;
+        abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep_accept(sqe, fd, addr, len, flags);
-        return commit_(t, sqe);
+        return commit_(t, sqe, slow);
     }
     /// Multishot accept: one callback per connection (F_MORE while armed). Since Linux 5.19.
     task* accept_multishot(int fd, int flags, const context& c) noexcept {
         task* t = alloc_(loop_op::accept_multishot, c);
         if (t == nullptr) [[unlikely]] return nullptr;
-        abi::io_uring_sqe* sqe = sqe_(t);
+        bool slow;
+        abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep_multishot_accept(sqe, fd, nullptr, nullptr, flags);
-        return commit_(t, sqe);
+        return commit_(t, sqe, slow);
     }
     /// send(2).
     task* send(int fd, const void* buf, std::size_t len, int flags, const context& c) noexcept {
         task* t = alloc_(loop_op::send, c);
         if (t == nullptr) [[unlikely]] return nullptr;
-        abi::io_uring_sqe* sqe = sqe_(t);
+        bool slow;
+        abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep_send(sqe, fd, buf, len, flags);
-        return commit_(t, sqe);
+        return commit_(t, sqe, slow);
     }
     /// recv(2).
     task* recv(int fd, void* buf, std::size_t len, int flags, const context& c) noexcept {
         task* t = alloc_(loop_op::recv, c);
         if (t == nullptr) [[unlikely]] return nullptr;
-        abi::io_uring_sqe* sqe = sqe_(t);
+        bool slow;
+        abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep_recv(sqe, fd, buf, len, flags);
-        return commit_(t, sqe);
+        return commit_(t, sqe, slow);
     }
     /// Multishot recv into buffers of `group` (which must outlive the task): one callback per
     /// arrival, `group.get(cqe)` the bytes; the buffer goes back to the group when the callback
@@ -403,9 +482,10 @@ public:
         task* t = alloc_(loop_op::recv_multishot, c);
         if (t == nullptr) [[unlikely]] return nullptr;
         t->arg_ = &group;
-        abi::io_uring_sqe* sqe = sqe_(t);
+        bool slow;
+        abi::io_uring_sqe* sqe = sqe_(t, slow);
         group.recv_multishot(sqe, fd, flags);
-        return commit_(t, sqe);
+        return commit_(t, sqe, slow);
     }
     /// Zero-copy send: the callback runs for the send's result (F_MORE set when a notification
     /// follows) and again for the notification (IORING_CQE_F_NOTIF; `buf` may be reused after
@@ -414,32 +494,41 @@ public:
                   const context& c) noexcept {
         task* t = alloc_(loop_op::send_zc, c);
         if (t == nullptr) [[unlikely]] return nullptr;
-        abi::io_uring_sqe* sqe = sqe_(t);
+        bool slow;
+        abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep_send_zc(sqe, fd, buf, len, flags, zc_flags);
-        return commit_(t, sqe);
+        return commit_(t, sqe, slow);
     }
     /// One-shot poll for POLL* `mask`. res: the events.
     task* poll(int fd, unsigned mask, const context& c) noexcept {
         task* t = alloc_(loop_op::poll, c);
         if (t == nullptr) [[unlikely]] return nullptr;
-        abi::io_uring_sqe* sqe = sqe_(t);
+        bool slow;
+        abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep_poll_add(sqe, fd, mask);
-        return commit_(t, sqe);
+        return commit_(t, sqe, slow);
     }
     /// splice(2) of `len` bytes (offsets -1: none, as for pipes).
     task* splice(int fd_in, std::int64_t off_in, int fd_out, std::int64_t off_out, unsigned len,
                  unsigned flags, const context& c) noexcept {
         task* t = alloc_(loop_op::splice, c);
         if (t == nullptr) [[unlikely]] return nullptr;
-        abi::io_uring_sqe* sqe = sqe_(t);
+        bool slow;
+        abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep_splice(sqe, fd_in, off_in, fd_out, off_out, len, flags);
-        return commit_(t, sqe);
+        return commit_(t, sqe, slow);
     }
 
-    /// Cancels `target` (a task of this loop whose callback has not run). A task still queued
-    /// for SQ room completes with -ECANCELED without reaching the kernel. res: 0 (found),
-    /// -ENOENT, -EALREADY. liburing: `io_uring_prep_cancel()`.
-    task* cancel(task* target, const context& c) noexcept;
+    /// Cancels the operation `target` names (one of this loop's). A task still queued for SQ
+    /// room completes with -ECANCELED without reaching the kernel. res: 0 (found), -ENOENT (its
+    /// last callback has run or is running, it is not this loop's, or `target` is empty),
+    /// -EALREADY (already running where it cannot be stopped; also when 255 cancels aim at one
+    /// task at once). While the cancel is in flight its target's task is not reused, so the
+    /// cancel can never reach a later operation. liburing: `io_uring_prep_cancel64()`.
+    task* cancel(task_ref target, const context& c) noexcept;
+    /// Cancels `target` as it is now: the operation it carries at this call (use a task_ref
+    /// kept from the op call to be sure which one). Returns as cancel(task_ref).
+    task* cancel(task* target, const context& c) noexcept { return cancel(task_ref(target), c); }
     /// Cancels every task in flight (IORING_ASYNC_CANCEL_ANY | ALL). res: how many the kernel found.
     task* cancel_all(const context& c) noexcept;
     /// Cancels every task on `fd` (IORING_ASYNC_CANCEL_FD | ALL). res: how many. Since Linux 5.19.
@@ -451,6 +540,18 @@ public:
     /// and `value`. This task's callback sees the send's result (0, -EBADFD...). What this
     /// thread wrote before the call happens before the handler runs on `target`'s thread.
     task* msg_value(loop& target, std::uint64_t data, std::int32_t value, const context& c) noexcept;
+    /// Posts a message to `target` as msg_value does, fire-and-forget: no task and no callback,
+    /// and the send completes with IORING_CQE_F_SKIP_SUCCESS, so a successful send posts no CQE
+    /// here at all (nothing to reap, no wake-up of this loop). A send the kernel fails (the
+    /// target's ring gone: -EBADFD, -EBADF...) is only counted, in post_failures(). Queued like
+    /// an operation: it goes out at the next run or submit, in order with other posts (but ahead
+    /// of operations still waiting for SQ room, queued()). Costs no task: it works with the
+    /// pool empty. Returns 0, -ECANCELED (this loop is shutting down, or not set up), or -EBUSY
+    /// (no SQE even after submitting). liburing:
+    /// `io_uring_prep_msg_ring()` with `IOSQE_CQE_SKIP_SUCCESS`. Since Linux 5.18.
+    [[nodiscard]] int post_value(loop& target, std::uint64_t data, std::int32_t value) noexcept;
+    /// Sends of post_value that the kernel failed.
+    [[nodiscard]] unsigned post_failures() const noexcept { return post_failures_; }
     /// Runs `c.fn` on `target`'s thread (its `loop&` is `target`, res 0); the task returns to
     /// this loop's pool once `target` has run it. If the message cannot be sent the callback runs
     /// here with the error.
@@ -513,22 +614,28 @@ private:
     static constexpr std::uint64_t tag_done = 4;      // our run_on task, run and returned
     static constexpr std::uint64_t tag_fd = 5;        // an fd from another loop: data << 3
     static constexpr std::uint64_t tag_internal = 6;  // loop's own SQEs; their CQEs are dropped
+    static constexpr std::uint64_t internal_post = (1u << 3) | tag_internal;  // post_value's send
     static constexpr std::uint64_t tag_control = 7;   // shutdown protocol: kind << 3
     static constexpr std::uint64_t tag_mask = 7;
 
     static constexpr loop_op first_special = loop_op::timer;
 
     task* alloc_(loop_op op, const context& c) noexcept {
+        // One test for both refusals: limit_ is the pool's size, or 0 while shutting down
+        // (in_flight_ below the size means the free list is not empty).
+        if (in_flight_ >= limit_) [[unlikely]] return nullptr;
         task* t = free_;
-        if (t == nullptr || stopping_) [[unlikely]] return nullptr;
         free_ = t->next_;
         ++in_flight_;
         t->ctx_ = c;
+        // A null callback becomes one that does nothing, so that step_'s fast path calls without
+        // a test (the test folds away here when, as usual, the context's callback is known).
+        if (c.fn == nullptr) t->ctx_.fn = detail::loop_ignore;
         t->op_ = op;
         t->bits_ = c.deadline_ns != 0 ? task::bit_deadline : 0;
         t->outstanding_ = c.deadline_ns != 0 ? 2 : 1;
-        t->step_ = 0;
-        t->fd_ = -1;
+        t->slow_ = op >= first_special ? task::slow_special : 0;
+        ++t->gen_;
         return t;
     }
 
@@ -539,9 +646,12 @@ private:
     }
 
     /// An SQE for `t` (and room for its LINK_TIMEOUT): from the ring, after one submit if the SQ
-    /// is full, else the task's spill slot (queued for later).
-    abi::io_uring_sqe* sqe_(task* t) noexcept {
+    /// is full, else the task's spill slot (queued for later). `slow`: commit_ has work to do
+    /// (a deadline to link, or a spilled task). Returned in a register rather than re-read from
+    /// t->bits_ in commit_, because the prep between the two may write through any byte.
+    abi::io_uring_sqe* sqe_(task* t, bool& slow) noexcept {
         const bool deadline = (t->bits_ & task::bit_deadline) != 0;
+        slow = deadline;
         if (pending_head_ == nullptr) [[likely]] {
             if (!deadline) {
                 if (abi::io_uring_sqe* sqe = ring_.get_sqe()) [[likely]] return sqe;
@@ -549,14 +659,14 @@ private:
                 return ring_.get_sqe();
             }
         }
+        slow = true;
         return sqe_slow_(t, deadline ? 2u : 1u);
     }
     abi::io_uring_sqe* sqe_slow_(task* t, unsigned need) noexcept;
 
-    task* commit_(task* t, abi::io_uring_sqe* sqe) noexcept {
+    task* commit_(task* t, abi::io_uring_sqe* sqe, bool slow) noexcept {
         sqe->user_data = reinterpret_cast<std::uintptr_t>(t) | tag_op;
-        if ((t->bits_ & (task::bit_deadline | task::bit_spilled)) != 0) [[unlikely]]
-            commit_slow_(t, sqe);
+        if (slow) [[unlikely]] commit_slow_(t, sqe);
         return t;
     }
     void commit_slow_(task* t, abi::io_uring_sqe* sqe) noexcept;
@@ -565,9 +675,10 @@ private:
               std::uint64_t offset, const context& c) noexcept {
         task* t = alloc_(op, c);
         if (t == nullptr) [[unlikely]] return nullptr;
-        abi::io_uring_sqe* sqe = sqe_(t);
+        bool slow;
+        abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep_rw(static_cast<int>(opcode), sqe, fd, buf, len, offset);
-        return commit_(t, sqe);
+        return commit_(t, sqe, slow);
     }
 
     // src/loop/loop.cpp
@@ -575,6 +686,7 @@ private:
     unsigned dispatch_(const abi::io_uring_cqe& cqe) noexcept;
     void op_cqe_(task* t, const abi::io_uring_cqe& cqe) noexcept;
     void finish_(task* t) noexcept;
+    void release_(task* t) noexcept;
     void deliver_(task* t, const abi::io_uring_cqe& cqe) noexcept;
     bool special_before_(task* t, abi::io_uring_cqe& cqe) noexcept;
     void special_after_(task* t, const abi::io_uring_cqe& cqe) noexcept;
@@ -604,7 +716,10 @@ private:
     task* completed_tail_ = nullptr;
     unsigned in_flight_ = 0;
     unsigned capacity_ = 0;
+    unsigned limit_ = 0;  // alloc_ hands out tasks while in_flight_ < limit_ (capacity_, 0 when stopping)
     unsigned queued_ = 0;
+    unsigned post_failures_ = 0;
+    unsigned uncounted_ = 0;  // step_: CQEs of this walk that are not completions (control, internal)
     task* pool_ = nullptr;
     message_fn msg_fn_ = nullptr;
     void* msg_user_ = nullptr;

@@ -113,7 +113,7 @@ int loop::init(unsigned entries, const loop_options& o) noexcept {
         }
         fd_bound_ = o.track_fds;
     }
-    capacity_ = n;
+    capacity_ = limit_ = n;
     free_ = nullptr;
     for (unsigned i = n; i-- > 0;) {
         pool_[i].owner_ = this;
@@ -134,7 +134,7 @@ void loop::release_pool_() noexcept {
     fd_state_ = nullptr;
     fd_bound_ = 0;
     free_ = pending_head_ = pending_tail_ = completed_head_ = completed_tail_ = nullptr;
-    capacity_ = in_flight_ = queued_ = 0;
+    capacity_ = limit_ = in_flight_ = queued_ = 0;
 }
 
 int loop::exit() noexcept {
@@ -201,7 +201,9 @@ abi::io_uring_sqe* loop::sqe_slow_(task* t, unsigned need) noexcept {
 }
 
 void loop::commit_slow_(task* t, abi::io_uring_sqe* sqe) noexcept {
-    if ((t->bits_ & task::bit_deadline) != 0) t->deadline_ = to_ts(t->ctx_.deadline_ns);
+    // Here after any trip through sqe_slow_ too: with no deadline there is nothing to do.
+    if ((t->bits_ & task::bit_deadline) == 0) return;
+    t->deadline_ = to_ts(t->ctx_.deadline_ns);
     if ((t->bits_ & task::bit_spilled) != 0) return;  // flush_pending_ links the timeout
     sqe->flags |= abi::IOSQE_IO_LINK;
     abi::io_uring_sqe* lt = ring_.get_sqe();  // sqe_ made sure of room for two
@@ -296,6 +298,26 @@ void loop::finish_(task* t) noexcept {
     cqe.res = t->res_;
     cqe.flags = t->flags_;
     deliver_(t, cqe);
+    release_(t);
+}
+
+void loop::release_(task* t) noexcept {
+    if (t->op_ == loop_op::cancel && t->arg_ != nullptr) {
+        // This cancel's CQE is in: the kernel can no longer match it, so its target may be reused.
+        task* target = static_cast<task*>(const_cast<void*>(t->arg_));
+        t->arg_ = nullptr;
+        if (--target->cancel_refs_ == 0) {
+            target->slow_ &= static_cast<std::uint8_t>(~task::slow_named);
+            if ((target->bits_ & task::bit_parked) != 0) {
+                target->bits_ &= static_cast<std::uint8_t>(~task::bit_parked);
+                free_task_(target);
+            }
+        }
+    }
+    if (t->cancel_refs_ != 0) {
+        t->bits_ |= task::bit_parked;  // given back when the last cancel naming it completes
+        return;
+    }
     free_task_(t);
 }
 
@@ -359,8 +381,11 @@ unsigned loop::dispatch_(const abi::io_uring_cqe& cqe) noexcept {
     case tag_control:
         (void)msg_sync_.load(std::memory_order_acquire);
         control_(ud >> 3);
+        ++uncounted_;
         return 0;
-    default:  // tag_internal: the loop's own requests (cancel-all, replies); nothing to do
+    default:  // tag_internal: the loop's own requests (cancel-all, replies, posts)
+        if (ud == internal_post && cqe.res < 0) ++post_failures_;  // (successes post no CQE)
+        ++uncounted_;
         return 0;
     }
 }
@@ -385,7 +410,7 @@ unsigned loop::run_completed_() noexcept {
         cqe.user_data = ptr_bits(t);
         cqe.res = t->res_;
         deliver_(t, cqe);
-        free_task_(t);
+        release_(t);
         ++n;
     }
     return n;
@@ -418,32 +443,46 @@ int loop::step_(bool wait, const abi::kernel_timespec* ts) noexcept {
     }
     if (ret < 0 && !transient(ret)) return ret;
 
-    abi::io_uring_cqe batch[64];
-    for (;;) {
-        const int n = ring_.copy_cqes(std::span<abi::io_uring_cqe>(batch), 0);
-        if (n <= 0) {
-            if (n < 0 && !transient(n)) return n;
-            break;
-        }
-        for (int i = 0; i < n; ++i) {
-            const abi::io_uring_cqe& cqe = batch[i];
-            task* t = reinterpret_cast<task*>(static_cast<std::uintptr_t>(cqe.user_data & ~tag_mask));
-            // The common case in one step: the only CQE of a plain operation (no deadline, no
-            // F_MORE, nothing for the loop to do but the callback). This is what dispatch_,
-            // op_cqe_, finish_ and deliver_ do for it, without their copies and re-checks.
-            if ((cqe.user_data & tag_mask) == tag_op && t->op_ < first_special &&
-                t->outstanding_ == 1 && (cqe.flags & abi::IORING_CQE_F_MORE) == 0) [[likely]] {
-                t->res_ = cqe.res;
-                t->flags_ = cqe.flags;
-                t->outstanding_ = 0;
-                if (t->ctx_.fn != nullptr) t->ctx_.fn(*this, *t, cqe);
-                free_task_(t);
-                ++done;
-                continue;
+    // The CQ is walked in place, once over what is ready now, and its head moves once at the
+    // end: each callback is handed the CQE in the ring's own memory, which the kernel does not
+    // reuse before the head has passed it. (The loop never sets up CQE32 or CQE_MIXED rings,
+    // so a CQE is one 16-byte slot.)
+    const cq_ring& cq = ring_.cq();
+    std::atomic_ref<std::uint32_t> khead(*cq.khead);
+    const std::uint32_t head = khead.load(std::memory_order_relaxed);
+    // Acquire pairs with the kernel's release of the tail: the CQEs below it are written.
+    const std::uint32_t tail = std::atomic_ref<std::uint32_t>(*cq.ktail).load(std::memory_order_acquire);
+    if (head != tail) {
+        // At most two runs of slots: from the head towards the end of the array, then from its start.
+        // (Few values live across the callbacks, so that the task pointer stays in a register.)
+        const abi::io_uring_cqe* p = cq.cqes + (head & cq.ring_mask);
+        for (std::uint32_t left = tail - head; left != 0; p = ring_.cq().cqes) {
+            const abi::io_uring_cqe* end = p + left;
+            const abi::io_uring_cqe* const array_end = ring_.cq().cqes + ring_.cq().ring_entries;
+            if (end > array_end) end = array_end;
+            left -= static_cast<std::uint32_t>(end - p);
+            for (; p != end; ++p) {
+                const abi::io_uring_cqe& cqe = *p;
+                task* t = reinterpret_cast<task*>(static_cast<std::uintptr_t>(cqe.user_data & ~tag_mask));
+                // The common case in one step: the only CQE of a plain operation (no deadline,
+                // no F_MORE, no cancel naming it: outstanding_ 1 and slow_ 0, one compare), with
+                // nothing for the loop to do but the callback. This is what dispatch_, op_cqe_,
+                // finish_ and deliver_ do for it, without their copies and re-checks. (res_ and
+                // flags_ are not stored: nothing reads them once the callback ran.)
+                if ((cqe.user_data & tag_mask) == tag_op && t->outstanding_ == 1 && t->slow_ == 0 &&
+                    (cqe.flags & abi::IORING_CQE_F_MORE) == 0) [[likely]] {
+                    t->outstanding_ = 0;  // its last callback runs: cancel(task_ref) sees -ENOENT
+                    t->ctx_.fn(*this, *t, cqe);  // never null (alloc_)
+                    free_task_(t);
+                    continue;
+                }
+                (void)dispatch_(cqe);  // (CQEs that do not count add to uncounted_)
             }
-            done += dispatch_(cqe);
         }
-        if (n < 64) break;
+        done += tail - head - uncounted_;
+        uncounted_ = 0;
+        // Release: every read of the slots is done before the kernel may fill them again.
+        khead.store(tail, std::memory_order_release);
     }
     if (completed_head_ != nullptr) done += run_completed_();
     after_batch_();
@@ -506,14 +545,29 @@ unsigned loop::cancel_pending_(bool (*match)(const task&, int), int arg) noexcep
     return n;
 }
 
-task* loop::cancel(task* target, const context& c) noexcept {
+task* loop::cancel(task_ref target, const context& c) noexcept {
     task* t = alloc_(loop_op::cancel, c);
     if (t == nullptr) [[unlikely]] return nullptr;
-    if (target != nullptr && (target->bits_ & task::bit_spilled) != 0) {
+    t->arg_ = nullptr;
+    task* x = target.t_;
+    // Not one of ours (its fields belong to another thread), another operation now, or
+    // outstanding_ 0: its last callback has run, is running, or is queued to run.
+    int local = 0;
+    if (x == nullptr || x->owner_ != this || x->gen_ != target.gen_ || x->outstanding_ == 0)
+        local = -detail::loop_enoent;
+    else if (x->cancel_refs_ == 0xff)
+        local = -detail::loop_ealready;
+    if (local != 0) {
+        t->bits_ &= static_cast<std::uint8_t>(~task::bit_deadline);
+        t->outstanding_ = 1;
+        complete_locally_(t, local);
+        return t;
+    }
+    if ((x->bits_ & task::bit_spilled) != 0) {
         // Never reached the kernel: take it off the queue.
         task* prev = nullptr;
         for (task* p = pending_head_; p != nullptr; prev = p, p = p->next_) {
-            if (p != target) continue;
+            if (p != x) continue;
             if (prev != nullptr) prev->next_ = p->next_;
             else pending_head_ = p->next_;
             if (pending_tail_ == p) pending_tail_ = prev;
@@ -527,32 +581,42 @@ task* loop::cancel(task* target, const context& c) noexcept {
         complete_locally_(t, 0);
         return t;
     }
-    abi::io_uring_sqe* sqe = sqe_(t);
-    prep_cancel64(sqe, ptr_bits(target) | tag_op, 0);
-    return commit_(t, sqe);
+    // The target's task stays out of the pool until this cancel's CQE (release_), so the
+    // user_data below cannot name a later operation by the time the kernel reads it.
+    ++x->cancel_refs_;
+    x->slow_ |= task::slow_named;
+    t->arg_ = x;
+    bool slow;
+    abi::io_uring_sqe* sqe = sqe_(t, slow);
+    prep_cancel64(sqe, ptr_bits(x) | tag_op, 0);
+    return commit_(t, sqe, slow);
 }
 
 task* loop::cancel_all(const context& c) noexcept {
     task* t = alloc_(loop_op::cancel, c);
     if (t == nullptr) [[unlikely]] return nullptr;
+    t->arg_ = nullptr;
     (void)cancel_pending_([](const task&, int) { return true; }, 0);
-    abi::io_uring_sqe* sqe = sqe_(t);
+    bool slow;
+    abi::io_uring_sqe* sqe = sqe_(t, slow);
     prep_cancel64(sqe, 0, static_cast<int>(abi::IORING_ASYNC_CANCEL_ANY | abi::IORING_ASYNC_CANCEL_ALL));
-    return commit_(t, sqe);
+    return commit_(t, sqe, slow);
 }
 
 task* loop::cancel_fd(int fd, const context& c) noexcept {
     task* t = alloc_(loop_op::cancel, c);
     if (t == nullptr) [[unlikely]] return nullptr;
+    t->arg_ = nullptr;
     (void)cancel_pending_(
         [](const task& x, int f) {
             return x.spill_.fd == f && (x.spill_.flags & abi::IOSQE_FIXED_FILE) == 0 &&
                    x.spill_.opcode != abi::IORING_OP_NOP;
         },
         fd);
-    abi::io_uring_sqe* sqe = sqe_(t);
+    bool slow;
+    abi::io_uring_sqe* sqe = sqe_(t, slow);
     prep_cancel_fd(sqe, fd, abi::IORING_ASYNC_CANCEL_ALL);
-    return commit_(t, sqe);
+    return commit_(t, sqe, slow);
 }
 
 void loop::cancel_everything_() noexcept {
@@ -564,6 +628,7 @@ void loop::cancel_everything_() noexcept {
 
 void loop::begin_stop_() noexcept {
     stopping_ = true;
+    limit_ = 0;  // no new tasks
     cancel_everything_();
 }
 
@@ -573,9 +638,24 @@ task* loop::msg_value(loop& target, std::uint64_t data, std::int32_t value, cons
     task* t = alloc_(loop_op::msg_value, c);
     if (t == nullptr) [[unlikely]] return nullptr;
     target.msg_sync_.fetch_add(1, std::memory_order_release);  // see loop.hpp
-    abi::io_uring_sqe* sqe = sqe_(t);
+    bool slow;
+    abi::io_uring_sqe* sqe = sqe_(t, slow);
     prep_msg_ring(sqe, target.ring_fd(), static_cast<unsigned>(value), (data << 3) | tag_value, 0);
-    return commit_(t, sqe);
+    return commit_(t, sqe, slow);
+}
+
+int loop::post_value(loop& target, std::uint64_t data, std::int32_t value) noexcept {
+    if (stopping_ || !ring_.is_open()) [[unlikely]] return -detail::loop_ecanceled;
+    abi::io_uring_sqe* sqe = ring_.get_sqe();
+    if (sqe == nullptr) [[unlikely]] {
+        sqe = internal_sqe_();
+        if (sqe == nullptr) return -err::ebusy;
+    }
+    target.msg_sync_.fetch_add(1, std::memory_order_release);  // see loop.hpp
+    prep_msg_ring(sqe, target.ring_fd(), static_cast<unsigned>(value), (data << 3) | tag_value, 0);
+    sqe->flags |= abi::IOSQE_CQE_SKIP_SUCCESS;
+    sqe->user_data = internal_post;
+    return 0;
 }
 
 task* loop::run_on(loop& target, const context& c) noexcept {
@@ -584,18 +664,20 @@ task* loop::run_on(loop& target, const context& c) noexcept {
     ++t->outstanding_;  // the target's reply
     // Release: the task's fields are written before the target can see the message.
     std::atomic_ref<std::uint32_t>(t->handoff_).store(1, std::memory_order_release);
-    abi::io_uring_sqe* sqe = sqe_(t);
+    bool slow;
+    abi::io_uring_sqe* sqe = sqe_(t, slow);
     prep_msg_ring(sqe, target.ring_fd(), 0, ptr_bits(t) | tag_run, 0);
-    return commit_(t, sqe);
+    return commit_(t, sqe, slow);
 }
 
 task* loop::send_fd(loop& target, unsigned slot, std::uint64_t data, const context& c) noexcept {
     task* t = alloc_(loop_op::send_fd, c);
     if (t == nullptr) [[unlikely]] return nullptr;
     target.msg_sync_.fetch_add(1, std::memory_order_release);  // see loop.hpp
-    abi::io_uring_sqe* sqe = sqe_(t);
+    bool slow;
+    abi::io_uring_sqe* sqe = sqe_(t, slow);
     prep_msg_ring_fd_alloc(sqe, target.ring_fd(), static_cast<int>(slot), (data << 3) | tag_fd, 0);
-    return commit_(t, sqe);
+    return commit_(t, sqe, slow);
 }
 
 void loop::post_control_(loop& to, std::uint64_t kind) noexcept {
@@ -625,17 +707,19 @@ int loop::set_file(unsigned slot, int fd) noexcept {
 task* loop::install_fixed(unsigned slot, const context& c) noexcept {
     task* t = alloc_(loop_op::install_fixed, c);
     if (t == nullptr) [[unlikely]] return nullptr;
-    abi::io_uring_sqe* sqe = sqe_(t);
+    bool slow;
+    abi::io_uring_sqe* sqe = sqe_(t, slow);
     prep_fixed_fd_install(sqe, static_cast<int>(slot), 0);
-    return commit_(t, sqe);
+    return commit_(t, sqe, slow);
 }
 
 task* loop::close_fixed(unsigned slot, const context& c) noexcept {
     task* t = alloc_(loop_op::close_fixed, c);
     if (t == nullptr) [[unlikely]] return nullptr;
-    abi::io_uring_sqe* sqe = sqe_(t);
+    bool slow;
+    abi::io_uring_sqe* sqe = sqe_(t, slow);
     prep_close_direct(sqe, slot);
-    return commit_(t, sqe);
+    return commit_(t, sqe, slow);
 }
 
 } // namespace rawring

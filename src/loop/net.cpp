@@ -16,20 +16,24 @@ task* loop::tcp_connect(const sockaddr* addr, unsigned len, int type, const cont
     // The deadline bounds the connect step, not the socket.
     t->bits_ &= static_cast<std::uint8_t>(~task::bit_deadline);
     t->outstanding_ = 1;
+    t->step_ = 0;
+    t->fd_ = -1;
     t->arg_ = addr;
     t->arg_len_ = len;
     t->arg_type_ = static_cast<std::uint32_t>(type);
-    abi::io_uring_sqe* sqe = sqe_(t);
+    bool slow;
+    abi::io_uring_sqe* sqe = sqe_(t, slow);
     prep_socket(sqe, addr->sa_family, type, 0, 0);
-    return commit_(t, sqe);
+    return commit_(t, sqe, slow);
 }
 
 bool loop::tcp_continue_(task* t) noexcept {
+    bool slow = false;
     auto rearm = [&](bool deadline) {
         t->bits_ &= static_cast<std::uint8_t>(~(task::bit_deadline | task::bit_timed_out));
         if (deadline && t->ctx_.deadline_ns != 0) t->bits_ |= task::bit_deadline;
         t->outstanding_ = (t->bits_ & task::bit_deadline) != 0 ? 2 : 1;
-        return sqe_(t);
+        return sqe_(t, slow);
     };
     switch (t->step_) {
     case 0:  // the socket
@@ -41,14 +45,14 @@ bool loop::tcp_continue_(task* t) noexcept {
             t->step_ = 2;
             abi::io_uring_sqe* sqe = rearm(false);
             prep_close(sqe, t->fd_);
-            (void)commit_(t, sqe);
+            (void)commit_(t, sqe, slow);
             return true;
         }
         {
             t->step_ = 1;
             abi::io_uring_sqe* sqe = rearm(true);
             prep_connect(sqe, t->fd_, static_cast<const sockaddr*>(t->arg_), t->arg_len_);
-            (void)commit_(t, sqe);
+            (void)commit_(t, sqe, slow);
         }
         return true;
     case 1: {  // the connect
@@ -60,7 +64,7 @@ bool loop::tcp_continue_(task* t) noexcept {
         t->step_ = 2;
         abi::io_uring_sqe* sqe = rearm(false);
         prep_close(sqe, t->fd_);
-        (void)commit_(t, sqe);
+        (void)commit_(t, sqe, slow);
         return true;
     }
     default:  // the socket closed after a failed connect
