@@ -1,38 +1,68 @@
 // SPDX-License-Identifier: MIT
-// rawring-bench: what both library sides share and that involves no io_uring (sockets, the
-// echo client, statistics).
+// rawring-bench: what the driver needs and that involves neither library: clocks, statistics,
+// the read workload's file, pinning, and counting io_uring_enter calls.
 #pragma once
 
 #include <cstdint>
-#include <thread>
+#include <string>
 #include <vector>
 
 #include "bench.hpp"
 
 namespace bench {
 
-/// Message size of the ping-pong and echo workloads.
-inline constexpr unsigned msg_size = 64;
+/// The three clocks read around each chunk. `thread_ns` is the benchmark thread's CPU time
+/// (user + system: the kernel's inline work for the thread's own io_uring_enter calls is in
+/// it); `process_ns` adds every other thread of the process, which is where io-wq workers and
+/// an SQPOLL thread run (they are threads of the ring's creator); `wall_ns` is CLOCK_MONOTONIC.
+struct clocks {
+    double thread_ns = 0;
+    double process_ns = 0;
+    double wall_ns = 0;
+};
+clocks read_clocks();
 
-/// A TCP listener on 127.0.0.1 (port picked by the kernel, written to *port). -errno on failure.
-int make_listener(std::uint16_t* port);
+/// Order statistics of a sample: median, quartiles (linear interpolation) and a distribution-free
+/// 95 % confidence interval of the median (binomial order statistics).
+struct summary {
+    std::size_t n = 0;
+    double median = 0, q1 = 0, q3 = 0, lo95 = 0, hi95 = 0;
+};
+summary summarize(std::vector<double> v);
 
-/// The echo client, identical for both libraries: `connections` blocking sockets to `port`;
-/// each round sends one message on every socket, then reads every echo, recording each
-/// message's round-trip time in `latencies_ns`. Runs until `msgs` messages came back.
-std::thread start_echo_client(std::uint16_t port, unsigned connections, std::uint64_t msgs,
-                              std::vector<double>& latencies_ns);
+/// Creates (or re-uses, when it already has `size` bytes) the read workload's file and opens it.
+/// Returns the fd or -errno.
+int make_read_file(const std::string& path, std::uint64_t size);
 
-/// Accepts `n` connections on `listener` into `fds` (plain accept4: not timed). -errno on failure.
-int accept_all(int listener, unsigned n, std::vector<int>& fds);
+/// Reads the whole file once so that every page is in the page cache and recently used: this
+/// machine runs DAMON pageout, which evicts page-cache pages left cold. 0 or -errno.
+int rewarm(int fd, std::uint64_t size);
 
-/// Throughput and percentiles of an echo run.
-echo_timing summarize_echo(std::vector<double>& latencies_ns, double elapsed_ns);
+/// The filesystem type of `path` ("ext4", "tmpfs", ...), or "?".
+std::string fs_type(const std::string& path);
 
-/// Shuts down every connection and the listener so a waiting echo client gives up.
-void shutdown_all(const std::vector<int>& fds, int listener);
+/// Pins the calling thread to `cpu`; -1 picks the highest CPU of the allowed set. Returns the
+/// CPU pinned to, or -errno.
+int pin_to_cpu(int cpu);
 
-/// Closes every fd in `fds` and `listener`.
-void close_all(std::vector<int>& fds, int listener);
+/// Counts this thread's io_uring_enter system calls exactly, through the
+/// syscalls:sys_enter_io_uring_enter tracepoint (perf_event_open; needs tracefs and the
+/// privilege to use tracepoints). Open it only around the chunks it counts: an attached
+/// tracepoint adds kernel time to every enter, so the timed chunks run with it closed.
+class enter_counter {
+public:
+    enter_counter() = default;
+    enter_counter(const enter_counter&) = delete;
+    enter_counter& operator=(const enter_counter&) = delete;
+    ~enter_counter() { close(); }
+    /// 0, or -errno when the tracepoint cannot be used (the count is then unknown).
+    int open();
+    void close();
+    /// The count so far, or -1 when not open.
+    std::int64_t read() const;
+
+private:
+    int fd_ = -1;
+};
 
 } // namespace bench

@@ -1,108 +1,157 @@
 // SPDX-License-Identifier: MIT
 // rawring-bench: every workload written with liburing, step for step as in rawring_side.cpp.
-// Only built when liburing is found (Debian's liburing-dev); it never reaches the library.
+// Only built when liburing is found (Debian's liburing-dev, linked statically, as the issue's
+// targets are stated against); it never reaches the library.
+#include <fcntl.h>
 #include <liburing.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sys/syscall.h>
+#include <time.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
-#include "common.hpp"
+#include "bench.hpp"
 
 namespace bench {
 namespace {
 
-int open_ring(io_uring& r, config c, unsigned entries) {
-    // liburing's defaults for "recommended": what a liburing user gets without tuning.
-    const bool single = c == config::single;
-    const bool regfd = c == config::regfd;
-    const unsigned flags = single ? IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN : 0;
-    if (const int ret = io_uring_queue_init(entries, &r, flags); ret < 0) return ret;
-    if (regfd) {
-        if (const int ret = io_uring_register_ring_fd(&r); ret < 0) {
-            io_uring_queue_exit(&r);
-            return ret;
+/// The ring and its teardown (liburing's io_uring has no destructor).
+class ring_owner {
+public:
+    ~ring_owner() {
+        if (open_) io_uring_queue_exit(&r_);
+    }
+    /// Sets up the ring for `s`: flags and ring-fd registration.
+    int open(setup s, unsigned entries) {
+        const bool tuned = s == setup::tuned;
+        const unsigned flags = tuned ? IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN : 0;
+        if (const int ret = io_uring_queue_init(entries, &r_, flags); ret < 0) return ret;
+        open_ = true;
+        if (tuned) {
+            if (const int ret = io_uring_register_ring_fd(&r_); ret < 0) return ret;
         }
+        return 0;
     }
-    return 0;
-}
 
-int reap(io_uring& r, int expect_res, unsigned* count) {
-    int bad = 0;
-    unsigned n = 0;
-    unsigned head;
-    io_uring_cqe* cqe;
-    io_uring_for_each_cqe(&r, head, cqe) {
-        if (cqe->res != expect_res) bad = cqe->res < 0 ? cqe->res : -EIO;
-        ++n;
+protected:
+    io_uring r_{};
+    bool open_ = false;
+};
+
+class nop_runner final : public runner, ring_owner {
+public:
+    int init(const workload& w) {
+        batch_ = w.batch;
+        style_ = w.style;
+        out_.resize(batch_);
+        return open(w.s, batch_ < 8 ? 8 : batch_);
     }
-    io_uring_cq_advance(&r, n);
-    *count = n;
-    return bad;
-}
 
-timing nop(config c, unsigned batch, std::uint64_t ops) {
-    io_uring r;
-    if (const int ret = open_ring(r, c, batch < 8 ? 8 : batch); ret < 0) return {0, ret};
-    const auto round = [&]() -> int {
-        for (unsigned i = 0; i < batch; ++i) {
-            io_uring_sqe* sqe = io_uring_get_sqe(&r);
+    int run(std::uint64_t ops) override {
+        const std::uint64_t rounds = ops / batch_;
+        switch (style_) {
+        case reap::for_each: return run_for_each(rounds);
+        case reap::wait_cqe: return run_wait_cqe(rounds);
+        case reap::copy: return run_copy(rounds);
+        }
+        return -EINVAL;
+    }
+
+private:
+    void queue() {
+        for (unsigned i = 0; i < batch_; ++i) {
+            io_uring_sqe* sqe = io_uring_get_sqe(&r_);
             io_uring_prep_nop(sqe);
             sqe->user_data = i;
         }
-        if (const int ret = io_uring_submit_and_wait(&r, batch); ret < 0) return ret;
-        unsigned n = 0;
-        if (const int ret = reap(r, 0, &n); ret < 0) return ret;
-        return n == batch ? 0 : -EIO;
-    };
-    timing t{0, 0};
-    for (int i = 0; i < 64 && t.error == 0; ++i) t.error = round();
-    const std::uint64_t rounds = ops / batch;
-    const double start = now_ns();
-    for (std::uint64_t i = 0; i < rounds && t.error == 0; ++i) t.error = round();
-    t.ns_per_op = (now_ns() - start) / static_cast<double>(rounds * batch);
-    io_uring_queue_exit(&r);
-    return t;
-}
-
-timing read(config c, unsigned depth, bool fixed, int fd, std::uint64_t file_size, std::uint64_t ops) {
-    io_uring r;
-    if (const int ret = open_ring(r, c, depth); ret < 0) return {0, ret};
-    std::vector<char> memory(std::size_t{depth} * 4096);
-    std::vector<iovec> iovs(depth);
-    for (unsigned i = 0; i < depth; ++i) iovs[i] = {memory.data() + std::size_t{i} * 4096, 4096};
-    timing t{0, 0};
-    if (fixed) {
-        if (const int ret = io_uring_register_files(&r, &fd, 1); ret < 0) t.error = ret;
-        if (t.error == 0)
-            if (const int ret = io_uring_register_buffers(&r, iovs.data(), depth); ret < 0) t.error = ret;
     }
-    std::uint64_t state = 0x9e3779b97f4a7c15ull;
-    const auto queue = [&](unsigned slot) {
-        io_uring_sqe* sqe = io_uring_get_sqe(&r);
-        const std::uint64_t off = next_offset(state, file_size);
-        if (fixed) {
-            io_uring_prep_read_fixed(sqe, 0, iovs[slot].iov_base, 4096, off, static_cast<int>(slot));
-            sqe->flags |= IOSQE_FIXED_FILE;
-        } else {
-            io_uring_prep_read(sqe, fd, iovs[slot].iov_base, 4096, off);
-        }
-        sqe->user_data = slot;
-    };
-    const auto run = [&](std::uint64_t total) -> int {
-        std::uint64_t issued = 0;
-        std::uint64_t done = 0;
-        for (unsigned i = 0; i < depth && issued < total; ++i, ++issued) queue(i);
-        while (done < total) {
-            if (const int ret = io_uring_submit_and_wait(&r, 1); ret < 0) return ret;
+
+    int run_for_each(std::uint64_t rounds) {
+        for (std::uint64_t k = 0; k < rounds; ++k) {
+            queue();
+            if (const int ret = io_uring_submit_and_wait(&r_, batch_); ret < 0) return ret;
             int bad = 0;
             unsigned n = 0;
             unsigned head;
             io_uring_cqe* cqe;
-            io_uring_for_each_cqe(&r, head, cqe) {
+            io_uring_for_each_cqe(&r_, head, cqe) {
+                if (cqe->res != 0) bad = -EIO;
+                ++n;
+            }
+            io_uring_cq_advance(&r_, n);
+            if (bad != 0 || n != batch_) return -EIO;
+        }
+        return 0;
+    }
+
+    int run_wait_cqe(std::uint64_t rounds) {
+        for (std::uint64_t k = 0; k < rounds; ++k) {
+            queue();
+            if (const int ret = io_uring_submit(&r_); ret < 0) return ret;
+            for (unsigned i = 0; i < batch_; ++i) {
+                io_uring_cqe* cqe = nullptr;
+                if (const int ret = io_uring_wait_cqe(&r_, &cqe); ret < 0) return ret;
+                if (cqe->res != 0) return -EIO;
+                io_uring_cqe_seen(&r_, cqe);
+            }
+        }
+        return 0;
+    }
+
+    int run_copy(std::uint64_t rounds) {
+        for (std::uint64_t k = 0; k < rounds; ++k) {
+            queue();
+            if (const int ret = io_uring_submit_and_wait(&r_, batch_); ret < 0) return ret;
+            const unsigned n = io_uring_peek_batch_cqe(&r_, out_.data(), batch_);
+            if (n != batch_) return -EIO;
+            for (unsigned i = 0; i < batch_; ++i)
+                if (out_[i]->res != 0) return -EIO;
+            io_uring_cq_advance(&r_, n);
+        }
+        return 0;
+    }
+
+    unsigned batch_ = 1;
+    reap style_ = reap::for_each;
+    std::vector<io_uring_cqe*> out_;
+};
+
+class read_runner final : public runner, ring_owner {
+public:
+    int init(const workload& w, const env& e) {
+        depth_ = w.batch;
+        fixed_ = w.fixed;
+        fd_ = e.read_fd;
+        file_size_ = e.file_size;
+        if (const int ret = open(w.s, depth_); ret < 0) return ret;
+        if (!memory_.allocate(std::size_t{depth_} * 4096)) return -ENOMEM;
+        iovs_.resize(depth_);
+        for (unsigned i = 0; i < depth_; ++i) iovs_[i] = {memory_.data() + std::size_t{i} * 4096, 4096};
+        if (fixed_) {
+            if (const int ret = io_uring_register_files(&r_, &fd_, 1); ret < 0) return ret;
+            if (const int ret = io_uring_register_buffers(&r_, iovs_.data(), depth_); ret < 0) return ret;
+        }
+        return 0;
+    }
+
+    int run(std::uint64_t total) override {
+        std::uint64_t issued = 0;
+        std::uint64_t done = 0;
+        for (unsigned i = 0; i < depth_ && issued < total; ++i, ++issued) queue(i);
+        while (done < total) {
+            if (const int ret = io_uring_submit_and_wait(&r_, 1); ret < 0) return ret;
+            int bad = 0;
+            unsigned n = 0;
+            unsigned head;
+            io_uring_cqe* cqe;
+            io_uring_for_each_cqe(&r_, head, cqe) {
                 if (cqe->res != 4096) bad = cqe->res < 0 ? cqe->res : -EIO;
                 if (issued < total) {
                     queue(static_cast<unsigned>(cqe->user_data));
@@ -110,156 +159,273 @@ timing read(config c, unsigned depth, bool fixed, int fd, std::uint64_t file_siz
                 }
                 ++n;
             }
-            io_uring_cq_advance(&r, n);
+            io_uring_cq_advance(&r_, n);
             if (bad < 0) return bad;
             done += n;
         }
         return 0;
-    };
-    if (t.error == 0) t.error = run(depth * 8ull);
-    const double start = now_ns();
-    if (t.error == 0) t.error = run(ops);
-    t.ns_per_op = (now_ns() - start) / static_cast<double>(ops);
-    io_uring_queue_exit(&r);
-    return t;
-}
+    }
 
-timing pingpong(config c, bool socket, std::uint64_t ops) {
-    int fds[2];
-    const int made = socket ? ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) : ::pipe2(fds, O_CLOEXEC);
-    if (made < 0) return {0, -errno};
-    const int wfd = socket ? fds[0] : fds[1];
-    const int rfd = socket ? fds[1] : fds[0];
-    io_uring r;
-    timing result{0, 0};
-    char out[msg_size];
-    char in[msg_size];
-    std::memset(out, 'p', sizeof(out));
-    const auto round = [&]() -> int {
-        io_uring_sqe* w = io_uring_get_sqe(&r);
-        io_uring_prep_write(w, wfd, out, msg_size, 0);
-        w->flags |= IOSQE_IO_LINK;
-        io_uring_sqe* rd = io_uring_get_sqe(&r);
-        io_uring_prep_read(rd, rfd, in, msg_size, 0);
-        if (const int ret = io_uring_submit_and_wait(&r, 2); ret < 0) return ret;
-        unsigned n = 0;
-        if (const int ret = reap(r, msg_size, &n); ret < 0) return ret;
-        return n == 2 ? 0 : -EIO;
-    };
-    if (const int ret = open_ring(r, c, 8); ret < 0) {
-        result.error = ret;
-    } else {
-        for (int i = 0; i < 64 && result.error == 0; ++i) result.error = round();
-        const double start = now_ns();
-        for (std::uint64_t i = 0; i < ops && result.error == 0; ++i) result.error = round();
-        result.ns_per_op = (now_ns() - start) / static_cast<double>(ops);
-        io_uring_queue_exit(&r);
+private:
+    void queue(unsigned slot) {
+        io_uring_sqe* sqe = io_uring_get_sqe(&r_);
+        const std::uint64_t off = next_offset(state_, file_size_);
+        if (fixed_) {
+            io_uring_prep_read_fixed(sqe, 0, iovs_[slot].iov_base, 4096, off, static_cast<int>(slot));
+            sqe->flags |= IOSQE_FIXED_FILE;
+        } else {
+            io_uring_prep_read(sqe, fd_, iovs_[slot].iov_base, 4096, off);
+        }
+        sqe->user_data = slot;
     }
-    ::close(fds[0]);
-    ::close(fds[1]);
-    return result;
-}
 
-echo_timing echo(config c, unsigned connections, std::uint64_t msgs) {
-    constexpr unsigned buffers = 256;
-    constexpr int group = 0;
-    std::uint16_t port = 0;
-    const int listener = make_listener(&port);
-    if (listener < 0) return {0, 0, 0, listener};
-    std::vector<double> latencies;
-    std::thread client = start_echo_client(port, connections, msgs, latencies);
-    std::vector<int> fds;
-    io_uring r;
-    bool ring_open = false;
-    int error = accept_all(listener, connections, fds);
-    std::vector<char> memory(std::size_t{buffers} * msg_size);
-    const std::size_t br_size = buffers * sizeof(io_uring_buf);
-    void* br_mem = MAP_FAILED;
-    io_uring_buf_ring* br = nullptr;
-    const int mask = io_uring_buf_ring_mask(buffers);
-    if (error == 0) {
-        error = open_ring(r, c, 2 * connections < 64 ? 64 : 2 * connections);
-        ring_open = error == 0;
+    unsigned depth_ = 1;
+    bool fixed_ = false;
+    int fd_ = -1;
+    std::uint64_t file_size_ = 0;
+    std::uint64_t state_ = 0x9e3779b97f4a7c15ull;
+    page_memory memory_;
+    std::vector<iovec> iovs_;
+};
+
+class recv_runner final : public runner, ring_owner {
+public:
+    ~recv_runner() override {
+        if (registered_) (void)io_uring_unregister_buf_ring(&r_, group);
+        if (br_mem_ != MAP_FAILED) ::munmap(br_mem_, br_size);
+        if (fds_[0] >= 0) ::close(fds_[0]);
+        if (fds_[1] >= 0) ::close(fds_[1]);
     }
-    if (error == 0) {
-        // liburing 2.3 has no io_uring_setup_buf_ring: map and register the ring by hand.
-        br_mem = mmap(nullptr, br_size, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
-        if (br_mem == MAP_FAILED) error = -errno;
-    }
-    if (error == 0) {
-        br = static_cast<io_uring_buf_ring*>(br_mem);
+
+    int init(const workload& w) {
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds_) < 0) return -errno;
+        if (const int ret = open(w.s, 8); ret < 0) return ret;
+        // liburing 2.3 has no io_uring_setup_buf_ring: map and register the ring by hand, as
+        // rawring's setup_buf_ring does inside.
+        br_mem_ = ::mmap(nullptr, br_size, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+        if (br_mem_ == MAP_FAILED) return -errno;
+        br_ = static_cast<io_uring_buf_ring*>(br_mem_);
         io_uring_buf_reg reg{};
-        reg.ring_addr = reinterpret_cast<std::uintptr_t>(br);
-        reg.ring_entries = buffers;
+        reg.ring_addr = reinterpret_cast<std::uintptr_t>(br_);
+        reg.ring_entries = recv_buffers;
         reg.bgid = group;
-        error = io_uring_register_buf_ring(&r, &reg, 0);
+        if (const int ret = io_uring_register_buf_ring(&r_, &reg, 0); ret < 0) return ret;
+        registered_ = true;
+        io_uring_buf_ring_init(br_);
+        if (!memory_.allocate(std::size_t{recv_buffers} * recv_buffer_size)) return -ENOMEM;
+        for (unsigned i = 0; i < recv_buffers; ++i)
+            io_uring_buf_ring_add(br_, buffer(i), recv_buffer_size, static_cast<unsigned short>(i), mask,
+                                  static_cast<int>(i));
+        io_uring_buf_ring_advance(br_, recv_buffers);
+        std::memset(msg_, 'r', sizeof(msg_));
+        arm();
+        if (const int ret = io_uring_submit(&r_); ret < 0) return ret;
+        return 0;
     }
-    double start = 0;
-    if (error == 0) {
-        io_uring_buf_ring_init(br);
-        for (unsigned i = 0; i < buffers; ++i)
-            io_uring_buf_ring_add(br, memory.data() + std::size_t{i} * msg_size, msg_size,
-                                  static_cast<unsigned short>(i), mask, static_cast<int>(i));
-        io_uring_buf_ring_advance(br, buffers);
-        const auto arm = [&](unsigned conn) {
-            io_uring_sqe* sqe = io_uring_get_sqe(&r);
-            io_uring_prep_recv_multishot(sqe, fds[conn], nullptr, 0, 0);
-            sqe->flags |= IOSQE_BUFFER_SELECT;
-            sqe->buf_group = group;
-            sqe->user_data = conn;
-        };
-        for (unsigned i = 0; i < connections; ++i) arm(i);
-        start = now_ns();
-        std::uint64_t echoed = 0;  // bytes: a recv may carry parts of messages
-        while (echoed < msgs * msg_size && error == 0) {
-            if (const int ret = io_uring_submit_and_wait(&r, 1); ret < 0) {
-                error = ret;
-                break;
+
+    int run(std::uint64_t ops) override {
+        for (std::uint64_t k = 0; k < ops; ++k) {
+            if (::send(fds_[0], msg_, msg_size, MSG_DONTWAIT) != static_cast<ssize_t>(msg_size))
+                return -EIO;
+            unsigned got = 0;
+            while (got < msg_size) {
+                if (const int ret = io_uring_submit_and_wait(&r_, 1); ret < 0) return ret;
+                int bad = 0;
+                int added = 0;
+                bool rearm = false;
+                unsigned n = 0;
+                unsigned head;
+                io_uring_cqe* cqe;
+                io_uring_for_each_cqe(&r_, head, cqe) {
+                    if ((cqe->flags & IORING_CQE_F_MORE) == 0) rearm = true;
+                    if (cqe->res > 0 && (cqe->flags & IORING_CQE_F_BUFFER) != 0) {
+                        const auto bid = static_cast<unsigned short>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+                        io_uring_buf_ring_add(br_, buffer(bid), recv_buffer_size, bid, mask, added++);
+                        got += static_cast<unsigned>(cqe->res);
+                    } else if (cqe->res != -ENOBUFS) {
+                        bad = cqe->res < 0 ? cqe->res : -EIO;
+                    }
+                    ++n;
+                }
+                io_uring_buf_ring_advance(br_, added);
+                io_uring_cq_advance(&r_, n);
+                if (bad < 0) return bad;
+                if (rearm) arm();
             }
+        }
+        return 0;
+    }
+
+private:
+    static constexpr int group = 0;
+    static constexpr int mask = static_cast<int>(recv_buffers - 1);
+    static constexpr std::size_t br_size = recv_buffers * sizeof(io_uring_buf);
+
+    char* buffer(unsigned bid) { return memory_.data() + std::size_t{bid} * recv_buffer_size; }
+
+    void arm() {
+        io_uring_sqe* sqe = io_uring_get_sqe(&r_);
+        io_uring_prep_recv_multishot(sqe, fds_[1], nullptr, 0, 0);
+        sqe->flags |= IOSQE_BUFFER_SELECT;
+        sqe->buf_group = group;
+        sqe->user_data = 1;
+    }
+
+    int fds_[2] = {-1, -1};
+    void* br_mem_ = MAP_FAILED;
+    io_uring_buf_ring* br_ = nullptr;
+    bool registered_ = false;
+    page_memory memory_;
+    alignas(64) char msg_[msg_size];
+};
+
+class pingpong_runner final : public runner, ring_owner {
+public:
+    ~pingpong_runner() override {
+        if (fds_[0] >= 0) ::close(fds_[0]);
+        if (fds_[1] >= 0) ::close(fds_[1]);
+    }
+
+    int init(const workload& w) {
+        if (::pipe2(fds_, O_CLOEXEC) < 0) return -errno;
+        std::memset(out_, 'p', sizeof(out_));
+        return open(w.s, 8);
+    }
+
+    int run(std::uint64_t ops) override {
+        for (std::uint64_t k = 0; k < ops; ++k) {
+            io_uring_sqe* w = io_uring_get_sqe(&r_);
+            io_uring_prep_write(w, fds_[1], out_, msg_size, 0);
+            w->flags |= IOSQE_IO_LINK;
+            io_uring_sqe* rd = io_uring_get_sqe(&r_);
+            io_uring_prep_read(rd, fds_[0], in_, msg_size, 0);
+            if (const int ret = io_uring_submit_and_wait(&r_, 2); ret < 0) return ret;
+            int bad = 0;
             unsigned n = 0;
             unsigned head;
             io_uring_cqe* cqe;
-            io_uring_for_each_cqe(&r, head, cqe) {
+            io_uring_for_each_cqe(&r_, head, cqe) {
+                if (cqe->res != static_cast<int>(msg_size)) bad = cqe->res < 0 ? cqe->res : -EIO;
                 ++n;
-                const unsigned conn = static_cast<unsigned>(cqe->user_data & 0xffffffffu);
-                if ((cqe->user_data >> 32) & 1) {
-                    const auto bid = static_cast<unsigned short>(cqe->user_data >> 40);
-                    io_uring_buf_ring_add(br, memory.data() + std::size_t{bid} * msg_size, msg_size, bid, mask, 0);
-                    io_uring_buf_ring_advance(br, 1);
-                    if (cqe->res < 0) error = cqe->res;
-                    continue;
-                }
-                if (cqe->res > 0 && (cqe->flags & IORING_CQE_F_BUFFER) != 0) {
-                    const auto bid = static_cast<unsigned short>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
-                    io_uring_sqe* sqe = io_uring_get_sqe(&r);
-                    io_uring_prep_send(sqe, fds[conn], memory.data() + std::size_t{bid} * msg_size,
-                                       static_cast<std::size_t>(cqe->res), MSG_NOSIGNAL);
-                    sqe->user_data = conn | (1ull << 32) | (std::uint64_t{bid} << 40);
-                    echoed += static_cast<unsigned>(cqe->res);
-                } else if (cqe->res == 0) {
-                    error = -ECONNRESET;  // the client went away early
-                } else if (cqe->res < 0 && cqe->res != -ENOBUFS) {
-                    error = cqe->res;
-                }
-                if ((cqe->flags & IORING_CQE_F_MORE) == 0 && cqe->res != 0) arm(conn);
             }
-            io_uring_cq_advance(&r, n);
+            io_uring_cq_advance(&r_, n);
+            if (bad < 0) return bad;
+            if (n != 2) return -EIO;
         }
-        (void)io_uring_submit(&r);
+        return 0;
     }
-    const double elapsed = now_ns() - start;
-    if (error < 0) shutdown_all(fds, listener);  // or the client waits for echoes forever
-    client.join();
-    if (br != nullptr) (void)io_uring_unregister_buf_ring(&r, group);
-    if (br_mem != MAP_FAILED) munmap(br_mem, br_size);
-    if (ring_open) io_uring_queue_exit(&r);
-    close_all(fds, listener);
-    if (error < 0) return {0, 0, 0, error};
-    return summarize_echo(latencies, elapsed);
+
+private:
+    int fds_[2] = {-1, -1};
+    alignas(64) char out_[msg_size];
+    alignas(64) char in_[msg_size];
+};
+
+template <class R, class... Args>
+std::unique_ptr<runner> build(int* error, Args&&... args) {
+    auto r = std::make_unique<R>();
+    *error = r->init(args...);
+    if (*error < 0) return nullptr;
+    return r;
 }
+
+std::unique_ptr<runner> make(const workload& w, const env& e, int* error) {
+    switch (w.k) {
+    case kind::nop: return build<nop_runner>(error, w);
+    case kind::read: return build<read_runner>(error, w, e);
+    case kind::recv: return build<recv_runner>(error, w);
+    case kind::pingpong: return build<pingpong_runner>(error, w);
+    }
+    *error = -EINVAL;
+    return nullptr;
+}
+
+#if defined(__x86_64__)
+// ---- where the enter is issued from (--enter-site) ----------------------------------------------
+
+/// io_uring_enter(fd, 1, 1, GETEVENTS, NULL, 8) as one inline syscall instruction.
+[[gnu::always_inline]] inline long enter_inline(int fd) {
+    register long r10 asm("r10") = IORING_ENTER_GETEVENTS;
+    register long r8 asm("r8") = 0;
+    register long r9 asm("r9") = 8;
+    long ret;
+    asm volatile("syscall"
+                 : "=a"(ret)
+                 : "a"(long{__NR_io_uring_enter}), "D"(long{fd}), "S"(1L), "d"(1L), "r"(r10), "r"(r8), "r"(r9)
+                 : "rcx", "r11", "memory");
+    return ret;
+}
+
+/// The same instruction in a function of its own, so a `ret` follows the syscall.
+[[gnu::noinline]] long enter_call(int fd) { return enter_inline(fd); }
+
+double thread_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+#endif
 
 } // namespace
 
-const side liburing_side = {"liburing", nop, read, pingpong, echo};
+#if defined(__x86_64__)
+int enter_site(int pairs) {
+    // One liburing ring, one NOP per enter; only the way the enter is issued changes. The
+    // user-space instructions differ by a call and a ret; the time differs by what the CPU
+    // and the kernel's mitigations make of a return right after a system call.
+    io_uring r;
+    if (const int ret = io_uring_queue_init(8, &r, 0); ret < 0) return ret;
+    constexpr int n = 20000;
+    constexpr int modes = 4;
+    const char* const names[modes] = {"inline syscall instruction in the loop",
+                                      "the same instruction in a noinline function",
+                                      "libc syscall(__NR_io_uring_enter, ...)",
+                                      "liburing io_uring_enter()"};
+    std::vector<double> ratios[modes];
+    int error = 0;
+    for (int p = 0; p < pairs && error == 0; ++p) {
+        double t[modes];
+        for (int k = 0; k < modes; ++k) {
+            const int m = p % 2 == 0 ? k : modes - 1 - k;
+            const double start = thread_ns();
+            for (int i = 0; i < n; ++i) {
+                io_uring_prep_nop(io_uring_get_sqe(&r));
+                // __io_uring_flush_sq by hand: one tail store.
+                r.sq.sqe_head = r.sq.sqe_tail;
+                io_uring_smp_store_release(r.sq.ktail, r.sq.sqe_tail);
+                long ret = 0;
+                switch (m) {
+                case 0: ret = enter_inline(r.ring_fd); break;
+                case 1: ret = enter_call(r.ring_fd); break;
+                case 2: ret = ::syscall(__NR_io_uring_enter, r.ring_fd, 1, 1, IORING_ENTER_GETEVENTS, nullptr, 8); break;
+                default: ret = io_uring_enter(r.ring_fd, 1, 1, IORING_ENTER_GETEVENTS, nullptr); break;
+                }
+                io_uring_cqe* cqe = nullptr;
+                if (ret != 1 || io_uring_peek_cqe(&r, &cqe) != 0) {
+                    error = -EIO;
+                    break;
+                }
+                io_uring_cqe_seen(&r, cqe);
+            }
+            t[m] = (thread_ns() - start) / n;
+        }
+        for (int m = 0; m < modes; ++m) ratios[m].push_back(t[m] / t[0]);
+    }
+    io_uring_queue_exit(&r);
+    if (error != 0) return error;
+    std::printf("one NOP per io_uring_enter, thread CPU time relative to the inline syscall (%d pairs)\n", pairs);
+    for (int m = 1; m < modes; ++m) {
+        std::vector<double>& v = ratios[m];
+        std::sort(v.begin(), v.end());
+        std::printf("  %-46s median %.3f  IQR %.3f-%.3f\n", names[m], v[v.size() / 2], v[v.size() / 4],
+                    v[3 * v.size() / 4]);
+    }
+    return 0;
+}
+#else
+int enter_site(int) { return -ENOSYS; }
+#endif
+
+const side liburing_side = {"liburing", make};
 
 } // namespace bench
