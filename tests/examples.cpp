@@ -1,125 +1,40 @@
 // SPDX-License-Identifier: MIT
 // example: <name>: runs each program of examples/ (its path in RAWRING_EXAMPLE_<name>, set by
 // tests/meson.build), bounded in time, and checks its exit status and every byte it printed.
-#include <poll.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <filesystem>
 #include <string>
 
+#include "child.hpp"
 #include "common.hpp"
-
-extern char** environ;
 
 namespace {
 
-/// How a child ended and what it printed.
-struct outcome {
-    bool started = false;
-    bool timed_out = false;
-    int exit_code = -1;  // -1: killed by a signal (see signal)
-    int signal = 0;
-    std::string out, err;
-};
-
-/// Runs `path` with no arguments, its stdout and stderr captured. After `seconds` it is killed
-/// (SIGKILL) and the outcome says timed_out.
-outcome run_program(const std::string& path, int seconds = 20) {
-    outcome o;
-    int out_pipe[2], err_pipe[2];
-    if (::pipe2(out_pipe, O_CLOEXEC) != 0) return o;
-    if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
-        ::close(out_pipe[0]);
-        ::close(out_pipe[1]);
-        return o;
-    }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
-    char* argv[] = {const_cast<char*>(path.c_str()), nullptr};
-    pid_t pid = -1;
-    const int rc = posix_spawn(&pid, path.c_str(), &fa, nullptr, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(out_pipe[1]);
-    ::close(err_pipe[1]);
-    if (rc != 0) {
-        ::close(out_pipe[0]);
-        ::close(err_pipe[0]);
-        o.err = std::string("posix_spawn: ") + std::strerror(rc);
-        return o;
-    }
-    o.started = true;
-
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-    std::string* sink[2] = {&o.out, &o.err};
-    int open_pipes = 2;
-    while (open_pipes > 0) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now()).count();
-        if (left <= 0) {
-            o.timed_out = true;
-            ::kill(pid, SIGKILL);
-            break;
-        }
-        const int n = ::poll(fds, 2, static_cast<int>(left));
-        if (n < 0 && errno != EINTR) break;
-        for (int i = 0; i < 2; ++i) {
-            if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
-            char buf[4096];
-            const ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
-            if (got > 0) {
-                sink[i]->append(buf, static_cast<std::size_t>(got));
-            } else if (got == 0 || errno != EINTR) {
-                ::close(fds[i].fd);
-                fds[i].fd = -1;  // poll ignores negative fds
-                --open_pipes;
-            }
-        }
-    }
-    for (const pollfd& p : fds)
-        if (p.fd >= 0) ::close(p.fd);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFEXITED(status)) o.exit_code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) o.signal = WTERMSIG(status);
-    return o;
-}
+using rawring_test::outcome;
+using rawring_test::run_program;
 
 /// Runs example `name` and checks that it exits 0 printing exactly `expected` on stdout and
 /// nothing on stderr. Exit 77 (io_uring or an opcode missing) is a SKIP, unless `may_skip` is
 /// false (the mock example must run everywhere).
 void check_example(const std::string& name, const std::string& expected, bool may_skip = true) {
-    const std::string var = "RAWRING_EXAMPLE_" + name;
     // meson test names each example's path; run directly (as tools/kernel-test does in QEMU),
     // the example is where the build puts it: BUILD/examples/NAME beside BUILD/tests/.
-    std::string path;
-    if (const char* from_env = std::getenv(var.c_str())) {
-        path = from_env;
-        REQUIRE_MESSAGE(::access(path.c_str(), X_OK) == 0, var << " names " << path << ", which is not there");
-    } else {
-        std::error_code ec;
-        const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-        path = (self.parent_path().parent_path() / "examples" / name).string();
-        if (::access(path.c_str(), X_OK) != 0) {
-            // Copied elsewhere without the examples (tools/kernel-test's guest has only the
-            // test executables): nothing to run here.
-            RAWRING_SKIP(name << ": " << var << " is not set and " << path << " is not there");
-            return;
-        }
+    const rawring_test::example_location loc = rawring_test::locate_example(name);
+    const std::string& path = loc.path;
+    if (loc.from_env) {
+        REQUIRE_MESSAGE(::access(path.c_str(), X_OK) == 0, loc.var << " names " << path << ", which is not there");
+    } else if (::access(path.c_str(), X_OK) != 0) {
+        // Copied elsewhere without the examples (tools/kernel-test's guest has only the
+        // test executables): nothing to run here.
+        RAWRING_SKIP(name << ": " << loc.var << " is not set and " << path << " is not there");
+        return;
     }
     INFO("example ", name, " at ", path);
     const outcome o = run_program(path);
     if (o.exit_code == 77 && may_skip) {
         // Skipped (io_uring or an opcode missing): say why, as the example did on its first
         // line ("SKIP: ..."), and assert nothing.
-        const std::string line = o.out.substr(0, o.out.find('\n'));
-        RAWRING_SKIP(name << ": " << (line.rfind("SKIP: ", 0) == 0 ? line.substr(6) : "exited 77, no reason printed"));
+        RAWRING_SKIP(name << ": " << rawring_test::skip_reason(o.out));
         return;
     }
     INFO("stdout: ", o.out);
