@@ -19,35 +19,16 @@
 #include <vector>
 
 #include "common.hpp"
+#include "count_new.hpp"
 #include "net.hpp"
 #include "ops_util.hpp"
 #include "rawring/loop.hpp"
 #include "rawring/mock.hpp"
 #include "rawring/task.hpp"
 
-// ---- counting allocations -------------------------------------------------------------------------
-// Every operator new of this executable is counted; a case reads the count before and after the
-// part it checks. (Frames come from operator new unless a frame_allocator is set.)
-namespace {
-std::atomic<unsigned long> g_allocations{0};
-}
-void* operator new(std::size_t n) {
-    g_allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n != 0 ? n : 1)) return p;
-    std::abort();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-    g_allocations.fetch_add(1, std::memory_order_relaxed);
-    return std::malloc(n != 0 ? n : 1);
-}
-void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+// Every operator new of this executable is counted (count_new.hpp); a case reads the count
+// before and after the part it checks. (Frames come from operator new unless a frame_allocator
+// is set.)
 
 using namespace rawring_test;
 using namespace std::chrono_literals;
@@ -1144,10 +1125,10 @@ TEST_CASE("coro: no heap allocation per operation; frames recycled by a frame_ca
         }
     };
     CHECK(run_value(l, fns::ops(l, p.write_end, p.read_end, 2)) == 2);  // warm-up
-    const unsigned long before = g_allocations.load();
+    const unsigned long before = rawring_test::new_calls.load();
     co::task<int> t = fns::ops(l, p.write_end, p.read_end, 1000);  // one frame, from the cache
     const int r = co::run_for(l, t, 60s);
-    const unsigned long after = g_allocations.load();
+    const unsigned long after = rawring_test::new_calls.load();
     CHECK(r == 0);
     CHECK(t.result() == 1000);
     CHECK(after - before == 0);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "count_new.hpp"
 #include "net.hpp"
 #include "ops_util.hpp"
 #include "rawring/inject.hpp"
@@ -23,7 +24,7 @@
 #include "rawring/mock.hpp"
 
 // ---- counting allocations -------------------------------------------------------------------------
-// Every operator new in this executable is counted (the library's own allocations go through it
+// Every operator new in this executable is counted (count_new.hpp; the library's own allocations go through it
 // too: rawring-loop allocates only with new), and so, except under a sanitizer, is every malloc,
 // calloc and realloc: this executable defines them, forwarding to glibc's own entry points, and
 // so replaces them for the whole process (glibc supports replacing malloc that way). Under ASan
@@ -41,7 +42,6 @@
 #endif
 
 namespace {
-std::atomic<unsigned long> g_allocations{0};  // operator new
 std::atomic<unsigned long> g_mallocs{0};      // malloc, calloc, realloc (0 where not counted)
 }
 
@@ -67,23 +67,6 @@ void free(void* p) { __libc_free(p); }
 }
 #endif
 
-void* operator new(std::size_t n) {
-    g_allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n != 0 ? n : 1)) return p;
-    std::abort();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-    g_allocations.fetch_add(1, std::memory_order_relaxed);
-    return std::malloc(n != 0 ? n : 1);
-}
-void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 using namespace rawring_test;
 namespace abi = rawring::abi;
@@ -1489,14 +1472,14 @@ TEST_CASE("loop: no heap allocation after init") {
 #else
     MESSAGE("malloc, calloc and realloc are not counted here (a sanitizer owns malloc): operator new only");
 #endif
-    const unsigned long before = g_allocations.load();
+    const unsigned long before = rawring_test::new_calls.load();
     const unsigned long mallocs_before = g_mallocs.load();
     for (int i = 0; i < 32; ++i) {
         ++c.started;
         (void)l.noop({fns::next, &c, 0});
     }
     const int r = l.run_for(120'000 * ms_ns, true);
-    const unsigned long after = g_allocations.load();
+    const unsigned long after = rawring_test::new_calls.load();
     const unsigned long mallocs_after = g_mallocs.load();
     CHECK(r > 0);
     CHECK(c.started == total);
