@@ -582,7 +582,12 @@ TEST_CASE("coro: a recv stream over a buffer group gives buffers back and re-arm
     for (int i = 0; i < 6; ++i) CHECK(got[static_cast<std::size_t>(i)] == "datagram " + std::to_string(i));
     CHECK(nobufs >= 1);
     REQUIRE(drain(l));
-    CHECK(rawring::buf_ring_available(l.raw_ring(), g.buf_ring(), g.group_id()) == static_cast<int>(nbuf));
+    // Every buffer back in the ring, where the kernel can say (IORING_REGISTER_PBUF_STATUS, 6.8).
+    const int avail = rawring::buf_ring_available(l.raw_ring(), g.buf_ring(), g.group_id());
+    if (avail == -EINVAL)
+        MESSAGE("buffers back in the ring not counted: no IORING_REGISTER_PBUF_STATUS (Linux 6.8) here");
+    else
+        CHECK(avail == static_cast<int>(nbuf));
 }
 
 // ---- other loops -----------------------------------------------------------------------------------

@@ -126,6 +126,7 @@ struct server_child {
     int port = -1;
 
     bool start(const std::string& path, const std::vector<std::string>& extra = {}) {
+        if (path.empty()) return false;  // example_path said SKIP
         int p[2];
         REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
         posix_spawn_file_actions_t fa;
@@ -323,8 +324,9 @@ TEST_CASE("example: http_server") {
 }
 
 TEST_CASE("example: file_server") {
-    check_exact("file_server", "file_server: 3 clients x 2 keep-alive requests, each got the 1000003-byte file through "
-                               "splice (file -> pipe -> socket), every byte checked\n");
+    if (!check_exact("file_server", "file_server: 3 clients x 2 keep-alive requests, each got the 1000003-byte file through "
+                               "splice (file -> pipe -> socket), every byte checked\n"))
+        return;
     // As a server of a given file.
     const test_file f(binary_pattern(200'003, 8));
     server_child s;
