@@ -3,13 +3,14 @@
 // with injected faults, checked against rawring's and the kernel's documented behaviour.
 //
 //   rawring-fuzz [--ops N] [--seed S] [--backend kernel|mock|all] [--inject RATE]
-//                [--flavour NAME] [--slack-ms MS] [--shrink-seconds S] [--verbose]
+//                [--flavour NAME] [--skip-flavour NAME]... [--slack-ms MS] [--shrink-seconds S] [--verbose]
 //
 // Each flavour runs a sequence generated from the seed and the flavour's name. On a violation it
 // prints the seed, flavour, backend and invariant, then replays shortened copies of the sequence
 // (a prefix found by bisection, then with steps and single requests dropped) and prints the
 // shortest one that still shows the same violation. Exit status: 0 no violation, 1 a violation,
 // 2 bad usage, 77 io_uring unavailable on the kernel backend (skipped).
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -29,6 +30,7 @@ struct cli {
     std::string backend = "kernel";
     double inject = -1;  // < 0: not given
     std::string flavour;
+    std::vector<std::string> skip;  // --skip-flavour
     unsigned slack_ms = 1000;
     unsigned hang_seconds = 60;
     double shrink_seconds = 120;
@@ -48,6 +50,7 @@ void usage(FILE* out) {
     for (const fuzz::flavour& f : fuzz::flavours()) std::fprintf(out, " %s", f.name);
     std::fprintf(out,
         "\n"
+        "  --skip-flavour NAME leave this flavour out (may be repeated)\n"
         "  --slack-ms MS       how far a kernel timed wait may overrun its bound (default 1000)\n"
         "  --hang-seconds S    a call that does not return for this long is a violation (default 60)\n"
         "  --shrink-seconds S  time allowed for shrinking a violation's sequence (default 120)\n"
@@ -113,6 +116,15 @@ bool parse(int argc, char** argv, cli& c) {
                 std::fprintf(stderr, "rawring-fuzz: unknown flavour '%s'; see --help\n", v);
                 return false;
             }
+        } else if (a == "--skip-flavour" || a == "--skip-flavor") {
+            if ((v = value("--skip-flavour")) == nullptr) return false;
+            bool known = false;
+            for (const fuzz::flavour& f : fuzz::flavours()) known = known || std::string(v) == f.name;
+            if (!known) {
+                std::fprintf(stderr, "rawring-fuzz: unknown flavour '%s'; see --help\n", v);
+                return false;
+            }
+            c.skip.emplace_back(v);
         } else if (a == "--slack-ms") {
             if ((v = value("--slack-ms")) == nullptr || !number(v, 0, 3.6e6, &d)) return false;
             c.slack_ms = static_cast<unsigned>(d);
@@ -250,7 +262,9 @@ int main(int argc, char** argv) {
     }
     std::vector<const fuzz::flavour*> fl;
     for (const fuzz::flavour& f : fuzz::flavours())
-        if (c.flavour.empty() || c.flavour == f.name) fl.push_back(&f);
+        if ((c.flavour.empty() || c.flavour == f.name) &&
+            std::find(c.skip.begin(), c.skip.end(), f.name) == c.skip.end())
+            fl.push_back(&f);
 
     bool kernel_ok = true;
     bool kernel_checked = false;
