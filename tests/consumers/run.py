@@ -3,7 +3,8 @@
 """Builds and runs one rawring consumer the way its users would, in a temporary directory.
 
 usage: run.py --source-root DIR --meson MESON --cxx CXX [--cc CC] [--syscall libc|raw] [--werror]
-              [--cmake CMAKE] [--pkg-config PKG_CONFIG] [--make MAKE] [--nm NM] KIND
+              [--cmake CMAKE] [--pkg-config PKG_CONFIG] [--make MAKE] [--nm NM]
+              [--stage-build DIR] KIND
 
 KIND is one of
   subproject  tests/consumers/subproject: a Meson project with subprojects/rawring.wrap and
@@ -31,7 +32,9 @@ it expects (LIBURING_PROGRAMS). Exit status 0 when the consumers built, ran and 
 results, 77 when io_uring is unavailable, else 1.
 """
 import argparse
+import fcntl
 import glob
+import hashlib
 import json
 import os
 import re
@@ -162,14 +165,30 @@ def check_no_cxx_runtime(nm, archives):
 
 def stage_install(args, tmp):
     """Configures, builds and installs rawring (prefix /usr) into tmp/stage, as a distribution
-    package build would. Returns the stage directory."""
-    build = os.path.join(tmp, "rawring-build")
+    package build would. Returns the stage directory.
+
+    With --stage-build DIR the build directory is kept there (one per setup command and
+    compilers) and shared, under a lock, by the consumers that install rawring: the first builds
+    the library, the others rebuild only what changed since and install into their own stage."""
     stage = os.path.join(tmp, "stage")
     env = build_env(args)
-    run([*args.meson, "setup", build, args.source_root, "--prefix=/usr", "-Dtests=disabled",
-         "-Dtools=disabled", *meson_options(args)], env=env)
-    run([*args.meson, "compile", "-C", build], env=env)
-    run([*args.meson, "install", "-C", build, "--destdir", stage, "--quiet"], env=env)
+    setup = ["--prefix=/usr", "-Dtests=disabled", "-Dtools=disabled", *meson_options(args)]
+    if not args.stage_build:
+        build = os.path.join(tmp, "rawring-build")
+        run([*args.meson, "setup", build, args.source_root, *setup], env=env)
+        run([*args.meson, "compile", "-C", build], env=env)
+        run([*args.meson, "install", "-C", build, "--destdir", stage, "--quiet"], env=env)
+        return stage
+    key = hashlib.sha1(json.dumps([args.source_root, setup, env.get("CXX"), env.get("CC")]).encode()).hexdigest()[:12]
+    build = f"{args.stage_build}-{key}"
+    os.makedirs(os.path.dirname(build) or ".", exist_ok=True)
+    with open(build + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.exists(os.path.join(build, "build.ninja")):
+            shutil.rmtree(build, ignore_errors=True)  # a setup that failed half way
+            run([*args.meson, "setup", build, args.source_root, *setup], env=env)
+        run([*args.meson, "compile", "-C", build], env=env)
+        run([*args.meson, "install", "-C", build, "--destdir", stage, "--quiet"], env=env)
     return stage
 
 
@@ -339,6 +358,7 @@ def main():
     ap.add_argument("--pkg-config")
     ap.add_argument("--make")
     ap.add_argument("--nm")
+    ap.add_argument("--stage-build", help="share the installing consumers' rawring build (see stage_install)")
     kinds = {"subproject": subproject, "pkgconfig": pkgconfig, "cmake": cmake,
              "freestanding": freestanding, "liburing-subproject": liburing_subproject,
              "liburing-pkgconfig": liburing_pkgconfig, "liburing-cmake": liburing_cmake}
