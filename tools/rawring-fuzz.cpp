@@ -53,7 +53,7 @@ void usage(FILE* out) {
         "  --skip-flavour NAME leave this flavour out (may be repeated)\n"
         "  --slack-ms MS       how far a kernel timed wait may overrun its bound (default 1000)\n"
         "  --hang-seconds S    a call that does not return for this long is a violation (default 60)\n"
-        "  --shrink-seconds S  time allowed for shrinking a violation's sequence (default 120)\n"
+        "  --shrink-seconds S  time allowed for shrinking a violation's sequence (default 120; 0: none)\n"
         "  --verbose           more detail\n"
         "  --help              this text\n"
         "exit status: 0 no violation, 1 violation, 2 usage, 77 io_uring unavailable (kernel backend)\n");
@@ -166,12 +166,16 @@ struct target {
 /// Replays shortened copies of `seq` while they show the same violation; returns the shortest.
 fuzz::sequence shrink(const fuzz::sequence& seq, const fuzz::violation& v, const fuzz::flavour& f,
                       const fuzz::run_options& ro, double seconds, unsigned* runs) {
+    if (seconds <= 0) return seq;  // --shrink-seconds 0: report the sequence as it ran
     const auto t0 = std::chrono::steady_clock::now();
     auto out_of_time = [&] {
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > seconds;
     };
     fuzz::run_options quiet = ro;
     quiet.quiet = true;
+    // A replay that hangs costs its whole hang limit: replays get a short one, so that shrinking
+    // a hang stays within (about) its time.
+    if (quiet.hang_seconds > 15) quiet.hang_seconds = 15;
     auto reproduces = [&](const fuzz::sequence& s, std::size_t* at) {
         ++*runs;
         fuzz::run_stats st;
@@ -328,12 +332,18 @@ int main(int argc, char** argv) {
             const fuzz::sequence small = shrink(seq, v, *f, ro, c.shrink_seconds, &runs);
             std::printf("  shortest reproducing sequence found (%zu steps, %zu requests; %u replays):\n",
                         small.steps.size(), small.op_count(), runs);
-            // The steps before the last 40 are listed by number only: --verbose lists them all.
-            const std::size_t shown = c.verbose || small.steps.size() <= 40 ? 0 : small.steps.size() - 40;
+            // A sequence that could not be shortened is shown up to the step where the violation
+            // showed; the steps before the last 40 are listed by number only (--verbose: all).
+            const bool unshrunk = small.steps.size() == seq.steps.size();
+            const std::size_t end = unshrunk && v.step < seq.steps.size() ? v.step + 1 : small.steps.size();
+            const std::size_t shown = c.verbose || end <= 40 ? 0 : end - 40;
             if (shown != 0) std::printf("    (%zu earlier steps, shown with --verbose)\n", shown);
-            for (std::size_t i = shown; i < small.steps.size(); ++i)
+            for (std::size_t i = shown; i < end; ++i)
                 std::printf("    %s\n", fuzz::describe(small.steps[i]).c_str());
-            std::printf("    (then the final drain)\n\n");
+            if (end < small.steps.size())
+                std::printf("    (the violation showed here; %zu later steps not shown)\n\n", small.steps.size() - end);
+            else
+                std::printf("    (then the final drain)\n\n");
             std::fflush(stdout);
         }
     }

@@ -110,7 +110,26 @@ std::atomic<std::uint64_t> progress{0};
 std::atomic<bool> hung{false};
 std::atomic<bool> watchdog_on{false};
 std::atomic<int> hang_seconds{60};
+std::atomic<int> watched_fd{-1};  ///< the ring under test, whose fdinfo a hang prints
 pthread_t main_thread;
+
+/// The kernel's own view of the ring (/proc/self/fdinfo): heads, tails, cached tails, what
+/// waits in the overflow list. Printed before a hung call is interrupted.
+void print_fdinfo(int fd) {
+    if (fd < 0) return;
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+    const int f = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (f < 0) return;
+    std::fprintf(stderr, "rawring-fuzz: %s while the call hangs:\n", path);
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::read(f, buf, sizeof buf);
+        if (n <= 0) break;
+        std::fwrite(buf, 1, static_cast<std::size_t>(n), stderr);
+    }
+    ::close(f);
+}
 
 void on_sigusr1(int) {}
 
@@ -136,6 +155,7 @@ void start_watchdog(int seconds) {
             ++still;
             const int limit = hang_seconds.load();
             if (still == limit) {
+                print_fdinfo(watched_fd.load());
                 hung.store(true);
                 pthread_kill(main_thread, SIGUSR1);
             } else if (still == 2 * limit + 10) {
@@ -238,14 +258,21 @@ private:
     std::uint32_t head_ = 0;          ///< SQ head as last observed
     std::uint64_t pub_seq_ = 0;
     std::uint64_t sure_queued_ = 0, sure_consumed_ = 0;
-    /// An IO_DRAIN request was issued since the last full drain. Linux 6.18 then keeps
-    /// deferring later requests behind everything in flight (a request deferred behind the
-    /// drain one leaves the ring in drain mode), so nothing issued now surely completes.
+    /// An IO_DRAIN request was issued on this ring. From Linux 6.16 the kernel then keeps the
+    /// ring in drain mode, holding every later request until everything submitted before it has
+    /// completed, until a submission finds nothing in flight at all. A full drain does not end
+    /// it reliably (requests io-wq ran are freed a little after their CQEs, so the next
+    /// submission can still find them allocated), and a request held behind a read that waits
+    /// for data never starts (tools/repro/drain_persists.cpp shows it with plain system calls).
+    /// So from the first IO_DRAIN request to the ring's end nothing issued surely completes.
     bool drain_mode_ = false;
     bool no_skip_ = false;    ///< this ring lifetime strips CQE_SKIP_SUCCESS
     bool skip_used_ = false;  ///< a CQE_SKIP_SUCCESS request was issued on this ring
     std::uint64_t drain_cancels_ = 0, drain_cancels_in_flight_ = 0;
     std::uint64_t direct_writes_ = 0;
+    /// CQEs of the ring under test the run has seen, and its CQ head when it was set up: the
+    /// head's advance since must equal the count (what a hang report compares).
+    std::uint32_t cqes_seen_ = 0, cq_head0_ = 0;
 
     // ---- reporting --------------------------------------------------------------------------
 
@@ -300,6 +327,18 @@ private:
         if (hung.load() && ret == -EINTR) {
             hung.store(false);
             if (!o_.quiet) dump_in_flight(o_.verbose ? ~0u : 40u);
+            // Were the owed CQEs there to be had? One GETEVENTS enter that does not wait, and
+            // what the CQ holds before and after it.
+            const unsigned before = r_.cq_ready();
+            const int gret = r_.get_events();
+            const unsigned after = r_.cq_ready();
+            if (!o_.quiet) {
+                std::fprintf(stderr, "rawring-fuzz: after the hang, cq_ready %u; get_events() %d; cq_ready %u, sq flags 0x%x, "
+                             "CQ head advanced %u since setup, %u CQEs seen, %u dropped (cq overflow counter)\n",
+                             before, gret, after, *r_.sq().kflags, *r_.cq().khead - cq_head0_, cqes_seen_,
+                             *r_.cq().koverflow);
+                print_fdinfo(r_.ring_fd);
+            }
             std::string owed;
             unsigned n = 0;
             for (const auto& [ud, x] : recs_)
@@ -396,6 +435,9 @@ private:
         if (!init_ring(r_, entries, f_.flags, f_.cq_entries, f_.keep_sq_array)) return false;
         cq_entries_ = r_.cq().ring_entries;
         head_ = r_.load_sq_head();
+        watched_fd.store(r_.ring_fd);
+        cqes_seen_ = 0;
+        cq_head0_ = *r_.cq().khead;
         return true;
     }
 
@@ -726,6 +768,7 @@ private:
 
     bool on_cqe(std::uint64_t ud, int res, std::uint32_t flags, const std::uint64_t* big) {
         ++st_->cqes;
+        ++cqes_seen_;
         char msg[200];
         if ((ud & tag_mask) == tag_drain) {
             if (drain_cancels_in_flight_ == 0 || (ud & ~tag_mask) > drain_cancels_) {
@@ -1165,10 +1208,7 @@ private:
                 ++it;
         }
         chains_.clear();
-        // Everything has completed, which ends the kernel's drain mode; on an SQPOLL ring it was
-        // seen to last longer (requests after a full drain still held behind blocked reads), so
-        // there it ends only with the ring.
-        if (!sqpoll_) drain_mode_ = false;
+        // drain_mode_ stays: the kernel's drain mode can outlive a full drain (see there).
         if (r_.cq_ready() != 0) return fail("drain", "CQEs left in the CQ after the drain");
         return true;
     }
