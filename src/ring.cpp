@@ -233,6 +233,10 @@ void ring_state::point_into(const abi::io_uring_params& p, void* ring_base, void
         int_flags |= int_flag_cqe_mixed;
     else
         int_flags &= static_cast<std::uint8_t>(~int_flag_cqe_mixed);
+    if (cq.shift != 0)
+        int_flags |= int_flag_cqe32;
+    else
+        int_flags &= static_cast<std::uint8_t>(~int_flag_cqe32);
 }
 
 int ring_state::map_(const abi::io_uring_params& p) noexcept {

@@ -70,6 +70,15 @@ struct cq_ring {
 };
 
 namespace detail {
+/// Whether a release store of a 32-bit word compiles to the same instruction as a relaxed one:
+/// true on x86 (TSO), where flush_sq then stores the SQ tail without testing for SQPOLL.
+inline constexpr bool release_store_is_plain =
+#if defined(__x86_64__) || defined(__i386__)
+    true;
+#else
+    false;
+#endif
+
 /// What a closed ring's head, tail and flag pointers lead to: [0] SQ head and tail, [1] SQ
 /// flags and dropped count, [2] CQ head, tail and overflow count.
 inline std::uint32_t closed_ring_words[3] = {};
@@ -127,6 +136,10 @@ struct ring_state {
     /// IORING_CQE_F_SKIP fillers, and a CQE with IORING_CQE_F_32 takes two CQ slots. Set from
     /// the ring's flags by point_into, so the hot path tests one byte it already reads.
     static constexpr std::uint8_t int_flag_cqe_mixed = 64;
+    /// An IORING_SETUP_CQE32 ring (cq.shift 1), set by point_into beside cq.shift, so that
+    /// for_each_cqe tells both kinds of CQ that need another walk apart from the common one
+    /// with one test.
+    static constexpr std::uint8_t int_flag_cqe32 = 8;
 
     /// Makes this a closed state: zeroes every count, sets both fds to -1 and points the
     /// shared-word pointers at the library's closed-ring words. Tears nothing down (see exit).
@@ -176,17 +189,22 @@ struct ring_state {
     [[nodiscard]] abi::io_uring_sqe* get_sqe() noexcept {
         const std::uint32_t tail = sq.sqe_tail;
         // Below the cached limit a slot is free without a look at the kernel's head. Signed:
-        // a tail at or past the limit (also one a caller moved by hand) refreshes it.
-        if (static_cast<std::int32_t>(cq.sq_limit - tail) <= 0) [[unlikely]] {
+        // a tail at or past the limit (also one a caller moved by hand) refreshes it. (Written
+        // as tail - limit >= 0, the sign of the subtraction is the test: no compare after it.)
+        if (static_cast<std::int32_t>(tail - cq.sq_limit) >= 0) [[unlikely]] {
             if (!refresh_sq_limit_(tail)) return nullptr;
         }
-        abi::io_uring_sqe* sqe = sq.sqes + ((tail & sq.ring_mask) << sq.shift);
         sq.sqe_tail = tail + 1;
-        // Constant sizes so the compiler inlines the clear instead of calling memset.
-        if (sq.shift != 0)
-            __builtin_memset(static_cast<void*>(sqe), 0, 2 * sizeof(abi::io_uring_sqe));
-        else
+        // One test of the SQE size picks both the slot's address and the size of its clear, so
+        // that the common 64-byte case shifts by a constant. Constant sizes so the compiler
+        // inlines the clear instead of calling memset.
+        if (sq.shift == 0) [[likely]] {
+            abi::io_uring_sqe* sqe = sq.sqes + (tail & sq.ring_mask);
             __builtin_memset(static_cast<void*>(sqe), 0, sizeof(abi::io_uring_sqe));
+            return sqe;
+        }
+        abi::io_uring_sqe* sqe = sq.sqes + ((tail & sq.ring_mask) << 1);
+        __builtin_memset(static_cast<void*>(sqe), 0, 2 * sizeof(abi::io_uring_sqe));
         return sqe;
     }
 
@@ -209,19 +227,22 @@ struct ring_state {
     /// SQEs the kernel has yet to consume. liburing: `__io_uring_flush_sq()`; Zig: `flush_sq()`.
     unsigned flush_sq() noexcept {
         const std::uint32_t tail = sq.sqe_tail;
-        if (sq.sqe_head != tail) {
-            sq.sqe_head = tail;
-            // Without SQPOLL the kernel reads the tail only inside io_uring_enter, which this
-            // thread calls afterwards, so program order is enough. The SQPOLL thread may read it
-            // at any moment: release makes the SQE contents visible before the new tail. Each
-            // branch names its order as a constant: an order chosen at run time makes g++ 12
-            // emit a locked xchg for both.
-            std::atomic_ref<std::uint32_t> ktail(*sq.ktail);
-            if (sqpoll_())
-                ktail.store(tail, std::memory_order_release);
-            else
-                ktail.store(tail, std::memory_order_relaxed);
-        }
+        // Stored whether or not SQEs were handed out since the last flush: the kernel never
+        // writes the SQ tail, so a store of the value already there changes nothing, and it
+        // costs fewer instructions than the test that would skip it.
+        sq.sqe_head = tail;
+        // The SQPOLL thread may read the tail at any moment: release makes the SQE contents
+        // visible before the new tail. Without SQPOLL the kernel reads it only inside
+        // io_uring_enter, which this thread calls afterwards, so relaxed would do; where a
+        // release store is a plain store (x86's TSO) a test of SQPOLL to pick the order would
+        // only cost instructions, so there the store is always release. Elsewhere each branch
+        // names its order as a constant: an order chosen at run time makes g++ 12 emit a locked
+        // xchg for both.
+        std::atomic_ref<std::uint32_t> ktail(*sq.ktail);
+        if (detail::release_store_is_plain || sqpoll_())
+            ktail.store(tail, std::memory_order_release);
+        else
+            ktail.store(tail, std::memory_order_relaxed);
         return tail - std::atomic_ref<std::uint32_t>(*sq.khead).load(std::memory_order_relaxed);
     }
 
@@ -467,15 +488,16 @@ struct ring_state {
         const std::uint32_t head = std::atomic_ref<std::uint32_t>(*cq.khead).load(std::memory_order_relaxed);
         const std::uint32_t tail = cq_tail_();
         if (head == tail) return 0;
-        // One test per walk, not per CQE: the flag never changes on an open ring. (Tested after
+        // One test per walk, not per CQE: the flags never change on an open ring. (Tested after
         // the empty check, so that both walks return the same nonzero count and the caller's
-        // cq_advance needs no test of its own.)
-        if ((int_flags & int_flag_cqe_mixed) != 0) [[unlikely]] {
-            for_each_mixed_(f, head, tail);
+        // cq_advance needs no test of its own.) CQE32 and CQE_MIXED rings take the other walk,
+        // so that the common one indexes by a constant, not by cq.shift on every CQE.
+        if ((int_flags & (int_flag_cqe_mixed | int_flag_cqe32)) != 0) [[unlikely]] {
+            for_each_wide_(f, head, tail);
             return tail - head;
         }
         for (std::uint32_t h = head; h != tail; ++h)
-            f(static_cast<const abi::io_uring_cqe&>(cq.cqes[(h & cq.ring_mask) << cq.shift]));
+            f(static_cast<const abi::io_uring_cqe&>(cq.cqes[h & cq.ring_mask]));
         return tail - head;
     }
 
@@ -696,13 +718,16 @@ protected:
     }
 
     [[nodiscard]] int submit_(unsigned submitted, unsigned wait_nr, bool getevents) noexcept {
-        unsigned flags = 0;
         const bool cq = getevents || wait_nr != 0 || cq_needs_enter_();
-        if (sq_needs_enter_(submitted, flags) || cq) {
-            if (cq) flags |= abi::IORING_ENTER_GETEVENTS;
-            return enter(submitted, wait_nr, flags);
+        unsigned flags = cq ? abi::IORING_ENTER_GETEVENTS : 0u;
+        // Without SQPOLL every submission enters, so the SQ needs no look of its own when the
+        // CQ already asks for an enter; only an SQPOLL ring asks whether its thread sleeps.
+        if (sqpoll_()) [[unlikely]] {
+            if (!sq_needs_enter_(submitted, flags) && !cq) return static_cast<int>(submitted);
+        } else if (submitted == 0 && !cq) {
+            return 0;
         }
-        return static_cast<int>(submitted);
+        return enter(submitted, wait_nr, flags);
     }
 
     [[nodiscard]] abi::io_uring_cqe* peek_(unsigned* avail) noexcept {
@@ -725,16 +750,19 @@ protected:
     /// peek_batch_cqe on a CQE_MIXED ring (see there), after the fillers at the head are gone.
     [[nodiscard]] unsigned peek_batch_mixed_(abi::io_uring_cqe** cqes, unsigned count) noexcept;
 
-    /// for_each_cqe on a CQE_MIXED ring over the slots [head, tail). Kept to as few live values
-    /// as the ordinary walk, so that inlining it next to that walk costs it no register.
+    /// for_each_cqe over the slots [head, tail) of a CQE32 or a CQE_MIXED ring (the two never
+    /// go together): one walk for both, so that `f` is inlined twice in all, not three times.
     template <class F>
-    void for_each_mixed_(F& f, std::uint32_t h, std::uint32_t tail) const {
+    void for_each_wide_(F& f, std::uint32_t h, std::uint32_t tail) const {
         // On a CQE_MIXED ring IORING_CQE_F_32 means two slots; the kernel publishes both halves
         // of a big CQE before its tail moves past them (a corrupt CQ at worst ends the walk).
+        // Its fillers (IORING_CQE_F_SKIP) are not shown. On a CQE32 ring every entry is one
+        // slot of 32 bytes (cq.shift 1) and its flags are the op's alone.
+        const bool mixed = (int_flags & int_flag_cqe_mixed) != 0;
         while (static_cast<std::int32_t>(tail - h) > 0) {
-            const abi::io_uring_cqe& cqe = cq.cqes[h & cq.ring_mask];
-            if ((cqe.flags & abi::IORING_CQE_F_SKIP) == 0) f(cqe);
-            h += 1u + ((cqe.flags >> 15) & 1u);
+            const abi::io_uring_cqe& cqe = cq.cqes[(h & cq.ring_mask) << cq.shift];
+            if (!mixed || (cqe.flags & abi::IORING_CQE_F_SKIP) == 0) f(cqe);
+            h += 1u + (mixed ? (cqe.flags >> 15) & 1u : 0u);
         }
     }
 
