@@ -1090,6 +1090,70 @@ TEST_CASE("coro: loop exit resumes awaiting coroutines with -ECANCELED") {
     CHECK(m.last == -ECANCELED);
 }
 
+TEST_CASE("coro: loop exit with direct operations in flight resumes each with -ECANCELED") {
+    pipe_pair p;
+    reader_marks m;
+    cached_frames frames;
+    {
+        loop l;
+        if (!open_loop(l, 64, {.tasks = 64})) return;
+        for (int i = 0; i < 20; ++i) REQUIRE(co::spawn(l, read_and_mark(l, p.read_end, &m)) == 0);
+        CHECK(l.in_flight() == 20);  // direct completions count as tasks do
+        REQUIRE(l.submit() >= 0);
+        CHECK(l.exit() == 0);
+        CHECK(l.in_flight() == 0);
+    }
+    CHECK(m.started == 20);
+    CHECK(m.resumed == 20);
+    CHECK(m.last == -ECANCELED);
+    CHECK(frames.cache.live() == 0);
+}
+
+TEST_CASE("coro: direct operations count against the pool: -EBUSY past the last task, cancels still go") {
+    loop l;
+    if (!open_loop(l, 8, {.tasks = 4})) return;
+    pipe_pair p;
+    reader_marks m;
+    co::scope s;
+    for (int i = 0; i < 3; ++i) REQUIRE(s.spawn(read_and_mark(l, p.read_end, &m)) == 0);
+    CHECK(l.in_flight() == 3);
+    struct fns {
+        static co::task<int> one_noop(loop& lp) { co_return co_await co::noop(lp); }
+    };
+    CHECK(run_value(l, fns::one_noop(l)) == -EBUSY);  // the last task is kept for a cancel
+    CHECK(m.resumed == 0);
+    s.cancel();
+    REQUIRE(drain(l));
+    CHECK(s.size() == 0);
+    CHECK(s.stopped() == 3);
+    CHECK(m.resumed == 0);
+    CHECK(l.in_flight() == 0);
+    CHECK(run_value(l, fns::one_noop(l)) == 0);  // and the pool is whole again
+}
+
+TEST_CASE("coro: a full SQ sends awaited operations as tasks, in order, none lost") {
+    loop l;
+    if (!open_loop(l, 4, {.tasks = 256})) return;
+    struct fns {
+        static co::task<void> noops(loop& lp, int n, int* ok, int* bad) {
+            for (int i = 0; i < n; ++i) {
+                if (co_await co::noop(lp) == 0) ++*ok;
+                else ++*bad;
+            }
+        }
+    };
+    int ok = 0, bad = 0;
+    co::scope s;
+    // 4 SQ entries, 60 coroutines queueing at once: most of them find the SQ full and go as
+    // tasks (submitted, or queued for SQ room), then the direct path again once there is room.
+    for (int i = 0; i < 60; ++i) REQUIRE(s.spawn(fns::noops(l, 5, &ok, &bad)) == 0);
+    REQUIRE(drain(l));
+    CHECK(s.size() == 0);
+    CHECK(ok == 300);
+    CHECK(bad == 0);
+    CHECK(l.in_flight() == 0);
+}
+
 TEST_CASE("coro: a frame that cannot be allocated gives -ENOMEM") {
     loop l;
     if (!open_loop(l)) return;
@@ -1440,6 +1504,89 @@ TEST_CASE("coro: mock accept that completes for a cancelled coroutine has its fd
     CHECK(closes == 1);
     CHECK(s.size() == 0);
     CHECK(lm.fds().balanced());
+}
+
+TEST_CASE("coro: mock direct read cancelled, the cancel answered -EALREADY: the frame lives until the read's CQE") {
+    rawring::mock::scope mock;
+    loop l;
+    REQUIRE(l.init(16) == 0);
+    // No loop_mock: the read goes as a direct completion (its user_data names the awaiter).
+    std::vector<std::uint64_t> held;
+    int cancels = 0;
+    mock->on(abi::IORING_OP_READ, [&held](const rawring::mock::request& rq) {
+        held.push_back(rq.user_data);
+        return rawring::mock::action::held();
+    });
+    mock->on(abi::IORING_OP_ASYNC_CANCEL, [&cancels, &held](const rawring::mock::request& rq) {
+        ++cancels;
+        CHECK((held.size() == 1 && rq.sqe.addr == held[0]));  // it names the read
+        return rawring::mock::action::now(-EALREADY);
+    });
+    cached_frames frames;
+    reader_marks m;
+    {
+        co::scope s;
+        REQUIRE(s.spawn(read_and_mark(l, 0, &m)) == 0);
+        REQUIRE(l.submit() >= 0);
+        REQUIRE(held.size() == 1);
+        CHECK((held[0] & 7) == 7);  // the loop's direct tag
+        s.cancel();
+        REQUIRE(l.run_for(2'000'000) >= 0);
+        CHECK(cancels == 1);
+        CHECK(frames.cache.live() == 1);  // the read may still write into the frame's buffer
+        CHECK(s.size() == 1);
+        CHECK(mock->complete(l.ring_fd(), held[0], {3}) == 0);
+        REQUIRE(l.run_for(1'000'000'000, true) >= 0);
+        CHECK(s.size() == 0);
+        CHECK(s.stopped() == 1);
+    }
+    CHECK(m.resumed == 0);
+    CHECK(frames.cache.live() == 0);
+    CHECK(l.in_flight() == 0);
+    mock->reset(abi::IORING_OP_READ);
+    mock->reset(abi::IORING_OP_ASYNC_CANCEL);
+}
+
+TEST_CASE("coro: mock direct read cancelled, its CQE before the cancel's: the frame lives until the cancel's CQE") {
+    rawring::mock::scope mock;
+    loop l;
+    REQUIRE(l.init(16) == 0);
+    std::vector<std::uint64_t> reads, cancels;
+    mock->on(abi::IORING_OP_READ, [&reads](const rawring::mock::request& rq) {
+        reads.push_back(rq.user_data);
+        return rawring::mock::action::held();
+    });
+    mock->on(abi::IORING_OP_ASYNC_CANCEL, [&cancels](const rawring::mock::request& rq) {
+        cancels.push_back(rq.user_data);
+        return rawring::mock::action::held();
+    });
+    cached_frames frames;
+    reader_marks m;
+    {
+        co::scope s;
+        REQUIRE(s.spawn(read_and_mark(l, 0, &m)) == 0);
+        REQUIRE(l.submit() >= 0);
+        s.cancel();
+        REQUIRE(l.run_for(2'000'000) >= 0);
+        REQUIRE(reads.size() == 1);
+        REQUIRE(cancels.size() == 1);
+        // The read completes first: the cancel still names the frame's address, so the frame
+        // (and whatever a later operation might put there) must wait for the cancel's CQE.
+        CHECK(mock->complete(l.ring_fd(), reads[0], {-ECANCELED}) == 0);
+        REQUIRE(l.run_for(2'000'000) >= 0);
+        CHECK(s.size() == 1);
+        CHECK(frames.cache.live() == 1);
+        CHECK(l.in_flight() == 1);  // the cancel
+        CHECK(mock->complete(l.ring_fd(), cancels[0], {0}) == 0);
+        REQUIRE(l.run_for(1'000'000'000, true) >= 0);
+        CHECK(s.size() == 0);
+        CHECK(s.stopped() == 1);
+    }
+    CHECK(m.resumed == 0);
+    CHECK(frames.cache.live() == 0);
+    CHECK(l.in_flight() == 0);
+    mock->reset(abi::IORING_OP_READ);
+    mock->reset(abi::IORING_OP_ASYNC_CANCEL);
 }
 
 } // TEST_SUITE mock

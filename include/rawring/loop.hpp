@@ -48,6 +48,7 @@ namespace rawring {
 class loop;
 class task;
 class task_ref;
+namespace co::detail { struct loop_hooks; }  // rawring/task.hpp's way to the direct completions
 
 namespace detail {
 /// ECANCELED, ENOENT, EALREADY (errno.hpp lists only what the core returns).
@@ -83,6 +84,19 @@ struct context {
     void* user = nullptr;
     std::uint32_t tag = 0;
     std::uint64_t deadline_ns = 0;
+};
+
+/// An operation that completes without a task (rawring/task.hpp's awaiters, through the loop's
+/// private hooks): the loop writes its CQE's result into `res` and resumes the coroutine whose
+/// frame's address is `frame`, from its CQ walk, with no callback and no pool slot. With bit 0
+/// of `frame` set (the coroutine was cancelled meanwhile) it calls `divert` instead, which is
+/// read only then. It must stay where it is until its CQE arrived (it lives in the awaiting
+/// coroutine's frame). No member initializers: its owner sets the fields it needs for each
+/// operation, and an awaiter is made for each co_await, where needless stores count.
+struct direct_completion {
+    std::uintptr_t frame;
+    void (*divert)(direct_completion* d) noexcept;
+    std::int32_t res;
 };
 
 /// The operation a task carries. Plain ones first: their completion needs no work of the loop
@@ -302,7 +316,8 @@ public:
     [[nodiscard]] int ring_fd() const noexcept { return ring_.fd(); }
 
     /// Tasks taken from the pool and not yet returned (queued, in flight, awaiting a reply, or
-    /// done but named by a cancel still in flight).
+    /// done but named by a cancel still in flight), and the direct completions (rawring/task.hpp)
+    /// whose CQE has not arrived: each of those counts against capacity() as a task does.
     [[nodiscard]] unsigned in_flight() const noexcept { return in_flight_; }
     /// Tasks in the pool.
     [[nodiscard]] unsigned capacity() const noexcept { return capacity_; }
@@ -605,6 +620,7 @@ public:
 private:
     template <class> friend class basic_loop_mock;
     friend struct detail_loop_access;
+    friend struct co::detail::loop_hooks;
 
     // user_data: the task's address with these low bits (tasks are 8-aligned).
     static constexpr std::uint64_t tag_op = 0;        // the task's own CQE
@@ -613,9 +629,12 @@ private:
     static constexpr std::uint64_t tag_run = 3;       // a task of another loop to run here
     static constexpr std::uint64_t tag_done = 4;      // our run_on task, run and returned
     static constexpr std::uint64_t tag_fd = 5;        // an fd from another loop: data << 3
-    static constexpr std::uint64_t tag_internal = 6;  // loop's own SQEs; their CQEs are dropped
-    static constexpr std::uint64_t internal_post = (1u << 3) | tag_internal;  // post_value's send
-    static constexpr std::uint64_t tag_control = 7;   // shutdown protocol: kind << 3
+    // The loop's own SQEs, whose CQEs only the loop sees: (kind << 3) | tag_internal, kind 0 for
+    // those it drops, 1 for post_value's send, control_base + k for shutdown message k.
+    static constexpr std::uint64_t tag_internal = 6;
+    static constexpr std::uint64_t internal_post = (1u << 3) | tag_internal;
+    static constexpr std::uint64_t control_base = 2;
+    static constexpr std::uint64_t tag_direct = 7;    // a direct_completion's address (8-aligned)
     static constexpr std::uint64_t tag_mask = 7;
 
     static constexpr loop_op first_special = loop_op::timer;
@@ -681,6 +700,42 @@ private:
         return commit_(t, sqe, slow);
     }
 
+    /// A task of plain kind `op` whose SQE `prep` fills: the loop's own operations, for callers
+    /// that hold their arguments elsewhere (rawring/task.hpp's awaiters, when the direct path
+    /// cannot take them).
+    template <class Prep>
+    task* prepared_(loop_op op, const Prep& prep, const context& c) noexcept {
+        task* t = alloc_(op, c);
+        if (t == nullptr) [[unlikely]] return nullptr;
+        bool slow;
+        abi::io_uring_sqe* sqe = sqe_(t, slow);
+        prep(sqe);
+        return commit_(t, sqe, slow);
+    }
+
+    /// An SQE for a direct completion, or nullptr: no room in the pool's count (a direct
+    /// completion leaves the pool's last task free, since a cancel of it needs one; or shutting
+    /// down, or a loop_mock attached, whose handlers need tasks), tasks queued for SQ room (which
+    /// go first), or a full SQ. The caller then takes the task path, which handles each of them.
+    abi::io_uring_sqe* direct_sqe_() noexcept {
+        if (in_flight_ >= direct_limit_) [[unlikely]] return nullptr;
+        return ring_.get_sqe();
+    }
+    /// direct_sqe_'s one compare stands for all its refusals: 0 while tasks wait for SQ room, a
+    /// loop_mock is attached or the loop stops, else the pool less the task kept for cancels.
+    /// Called wherever one of those changes.
+    void bound_direct_() noexcept {
+        direct_limit_ = direct_off_ || pending_head_ != nullptr || limit_ == 0 ? 0 : limit_ - 1;
+    }
+    /// After the prep of direct_sqe_'s SQE: names `d` in it and counts it in flight.
+    void direct_commit_(abi::io_uring_sqe* sqe, direct_completion* d) noexcept {
+        sqe->user_data = reinterpret_cast<std::uintptr_t>(d) | tag_direct;
+        ++in_flight_;
+    }
+    /// ASYNC_CANCEL of the direct completion `d` (a task carries the cancel; `c` its callback).
+    /// The caller keeps `d` in place until both that callback and d's CQE have come.
+    task* cancel_direct_(direct_completion* d, const context& c) noexcept;
+
     // src/loop/loop.cpp
     int step_(bool wait, const abi::kernel_timespec* ts) noexcept;
     unsigned dispatch_(const abi::io_uring_cqe& cqe) noexcept;
@@ -717,6 +772,8 @@ private:
     unsigned in_flight_ = 0;
     unsigned capacity_ = 0;
     unsigned limit_ = 0;  // alloc_ hands out tasks while in_flight_ < limit_ (capacity_, 0 when stopping)
+    unsigned direct_limit_ = 0;  // direct_sqe_'s bound (bound_direct_)
+    bool direct_off_ = false;    // a loop_mock is attached
     unsigned queued_ = 0;
     unsigned post_failures_ = 0;
     unsigned uncounted_ = 0;  // step_: CQEs of this walk that are not completions (control, internal)
@@ -791,10 +848,17 @@ public:
     /// requests, which always get the mock's default) and the request itself.
     using op_handler = typename sig::template function<action(task&, const request&)>;
 
-    basic_loop_mock(Kernel& k, loop& l) : kernel_(k), loop_(l) {}
+    // The handlers are keyed by the loop's tasks: while attached, the loop gives rawring::co's
+    // awaiters tasks too (no direct completions), so that every operation reaches them.
+    basic_loop_mock(Kernel& k, loop& l) : kernel_(k), loop_(l) {
+        loop_.direct_off_ = true;
+        loop_.bound_direct_();
+    }
     ~basic_loop_mock() {
         for (unsigned op = 0; op < 256; ++op)
             if (installed_[op]) kernel_.reset(static_cast<std::uint8_t>(op));
+        loop_.direct_off_ = false;
+        loop_.bound_direct_();
     }
     basic_loop_mock(const basic_loop_mock&) = delete;
     basic_loop_mock& operator=(const basic_loop_mock&) = delete;

@@ -22,21 +22,28 @@
 // awaits is in flight. Cancelling it (scope::cancel, a when_any child that lost, a task<T>
 // destroyed while it runs) marks it and sends IORING_OP_ASYNC_CANCEL for what it awaits; the
 // frame, with every buffer in it, stays alive until that operation's last CQE (a send_zc's
-// notification included) has arrived. Then the coroutine is not resumed but stopped: its frame,
-// and those of the coroutines awaiting it up to where the cancellation came from, are destroyed
-// (locals' destructors run). An fd an operation produced just as it was cancelled (open, accept,
+// notification included) has arrived, and, for a direct completion (below), until the cancel's
+// own CQE too, since the cancel names the frame's address. Then the coroutine is not resumed but
+// stopped: its frame, and those of the coroutines awaiting it up to where the cancellation came
+// from, are destroyed (locals' destructors run). An fd an operation produced just as it was cancelled (open, accept,
 // socket, tcp_connect) is closed. Streams (accept_stream, recv_stream) hand their multishot,
 // when destroyed while it is armed, to a callback that needs nothing of the frame.
 //
 // Cost: no allocation per operation. The awaiter of each operation lives in the coroutine frame
-// (56 bytes for a noop, 88 for a read; g++ 12 and clang 14, x86_64) and the loop's task points
-// to it. Each task<T> call allocates its frame: the promise (80 bytes, 88 for task<int>), the
-// coroutine's locals and awaiters, the compiler's state, plus a 16-byte header naming the
-// allocator: 216 bytes (g++) / 192 (clang) for a coroutine awaiting one noop, about 312 / 288
-// with a 64-byte buffer and a read. Frames come from operator new (nothrow: a task whose frame
-// cannot be had is empty, valid() false) or from a frame_allocator (set_frame_allocator;
-// frame_cache recycles them). Per awaited NOP, at a batch of 32, the layer adds about 54
-// user-space instructions to the loop's callback path (tools/coro-bench.cpp).
+// (72 bytes for a noop, 104 for a read; g++ 12, x86_64). The plain operations with one CQE
+// (noop, read, write, readv, writev, fsync, statx, stat, lstat, connect, send, recv, poll,
+// splice, close_fixed) are direct completions: the SQE's user_data names the awaiter, and the
+// loop's CQ walk writes the result into it and resumes the coroutine, with no task of the pool,
+// no context and no callback (they still count in in_flight(), against the pool's capacity).
+// They go as a loop task, which points to the awaiter, when the SQ is full or tasks wait for SQ
+// room, while a loop_mock is attached, and with a deadline (co::timeout); the other operations
+// always do. Each task<T> call allocates its frame: the promise (80 bytes, 88 for task<int>),
+// the coroutine's locals and awaiters, the compiler's state, plus a 16-byte header naming the
+// allocator: 216 bytes (g++ 12 -O2) for a coroutine awaiting one noop, about 312 with a 64-byte
+// buffer and a read. Frames come from operator new (nothrow: a task whose frame cannot be had
+// is empty, valid() false) or from a frame_allocator (set_frame_allocator; frame_cache recycles
+// them). An awaited NOP costs about 98 user-space instructions at a batch of 32, 58 over the
+// bare ring's (tools/coro-bench.cpp, callgrind, g++ -O2).
 //
 // The loop's pool: an operation awaited while only one task is left in the loop's pool does
 // not start and gives -EBUSY at once; that last task is kept for cancelling. A cancel that still
@@ -472,13 +479,34 @@ template <class H> inline void start_owned(H h, end_fn fn, void* ctx) noexcept {
 
 namespace detail {
 
-/// What every awaited operation keeps in the frame; the loop's task points to it (context::user).
-/// Only what the common path needs is initialized at construction.
-struct op_base : deferrable {
+/// The loop's private hooks that rawring::co uses: direct completions and prepared tasks
+/// (see rawring::direct_completion).
+struct loop_hooks {
+    static abi::io_uring_sqe* direct_sqe(loop& l) noexcept { return l.direct_sqe_(); }
+    static void direct_commit(loop& l, abi::io_uring_sqe* sqe, direct_completion* d) noexcept {
+        l.direct_commit_(sqe, d);
+    }
+    static rawring::task* cancel_direct(loop& l, direct_completion* d, const context& c) noexcept {
+        return l.cancel_direct_(d, c);
+    }
+    template <class Prep>
+    static rawring::task* prepared(loop& l, loop_op op, const Prep& prep, const context& c) noexcept {
+        return l.prepared_(op, prep, c);
+    }
+};
+
+/// What every awaited operation keeps in the frame; the loop's task points to it (context::user),
+/// or, on the direct path (task_ null), the SQE's user_data names its direct_completion, whose
+/// `res` holds the result on both paths. Only what the common path needs is initialized at
+/// construction.
+// (direct_completion first, so that the two flags fit in deferrable's tail padding.)
+struct op_base : direct_completion, deferrable {
+    bool cancel_sent_;     // direct: a cancel went out and its CQE has not come yet
+    bool done_;            // direct, cancelled: the operation's CQE came
     loop* loop_;
+    rawring::task* task_;  // the loop's task that carries it (not set on the direct path)
+    // (Not beside loop_: g++ makes the two stores of a co_await one vector store, which costs more.)
     promise_base* promise_;
-    rawring::task* task_;
-    std::int32_t res_;
 
     explicit op_base(loop& l) noexcept : loop_(&l) { cancel_fn = &cancel_op; }
 
@@ -489,6 +517,43 @@ struct op_base : deferrable {
         auto* s = static_cast<op_base*>(w);
         s->deferred_ = false;
         if (s->loop_->cancel(s->task_, {&on_cancel_done}) == nullptr) [[unlikely]] s->defer_();
+    }
+    /// cancel_op of a direct completion (direct_op's cancel_fn until it takes the task path).
+    static void cancel_direct(waitable* w) noexcept {
+        auto* s = static_cast<op_base*>(w);
+        s->deferred_ = false;
+        // Its CQE must not resume the coroutine now, whether or not the cancel goes out. (Here
+        // the first time: done_ and cancel_sent_ are set up now, not for every operation.)
+        if ((s->frame & 1) == 0) {
+            s->frame |= 1;
+            s->divert = &direct_cqe;
+            s->done_ = false;
+        }
+        s->cancel_sent_ =
+            loop_hooks::cancel_direct(*s->loop_, s, {&direct_cancel_done, static_cast<op_base*>(s)}) != nullptr;
+        if (!s->cancel_sent_) [[unlikely]] s->defer_();
+    }
+
+    /// The direct path's rule of the loop's task_ref: the cancel names the frame's address, so
+    /// the frame stays until the cancel's CQE too (a later operation at the same address must
+    /// never be hit). Whichever of the two CQEs comes last stops the coroutine.
+    static void direct_cqe(direct_completion* d) noexcept {
+        auto* s = static_cast<op_base*>(d);
+        s->done_ = true;
+        if (s->deferred_) s->undefer_();
+        if (!s->cancel_sent_) s->stop_();
+    }
+    static void direct_cancel_done(loop&, rawring::task& t, const abi::io_uring_cqe&) noexcept {
+        auto* s = static_cast<op_base*>(t.user());
+        s->cancel_sent_ = false;
+        const bool last = s->done_;
+        if (deferred_cancels != nullptr) retry_cancels();
+        if (last) s->stop_();  // (nothing of *s is touched after: the frame may go)
+    }
+    void stop_() noexcept {
+        promise_base* p = promise_;
+        p->awaiting_ = nullptr;
+        p->stop();
     }
 };
 
@@ -508,14 +573,14 @@ inline void on_cqe(loop&, rawring::task& t, const abi::io_uring_cqe& c) noexcept
     auto* s = static_cast<op_base*>(t.user());
     if constexpr (K == op_kind::zc) {
         if ((c.flags & abi::IORING_CQE_F_NOTIF) == 0) {
-            s->res_ = c.res;
+            s->res = c.res;
             if ((c.flags & abi::IORING_CQE_F_MORE) != 0) return;  // the notification follows
         }
     } else {
-        s->res_ = c.res;
+        s->res = c.res;
     }
     if constexpr (Deadline) {
-        if (t.timed_out() && s->res_ < 0) s->res_ = -err::etime;
+        if (t.timed_out() && s->res < 0) s->res = -err::etime;
     }
     promise_base* p = s->promise_;
     p->awaiting_ = nullptr;
@@ -526,10 +591,12 @@ inline void on_cqe(loop&, rawring::task& t, const abi::io_uring_cqe& c) noexcept
     // Cancelled: this was the operation's last CQE; the coroutine stops here.
     if (s->deferred_) s->undefer_();
     if constexpr (K == op_kind::fd) {
-        if (s->res_ >= 0) close_orphan_fd(*s->loop_, s->res_);
+        if (s->res >= 0) close_orphan_fd(*s->loop_, s->res);
     }
     p->stop();
 }
+
+template <loop_op Op, class Prep> class direct_op;
 
 template <bool Deadline> struct op_deadline {};
 template <> struct op_deadline<true> { std::uint64_t ns = 0; };
@@ -551,7 +618,7 @@ public:
         loop& l = *loop_;
         // The pool's last task stays free, for a cancel.
         if (l.in_flight() + 1 >= l.capacity()) [[unlikely]] {
-            res_ = -err::ebusy;
+            res = -err::ebusy;
             return false;
         }
         promise_ = &p;
@@ -559,7 +626,7 @@ public:
         if constexpr (Deadline) c.deadline_ns = this->ns;
         rawring::task* t = issue_(l, c);
         if (t == nullptr) [[unlikely]] {
-            res_ = -err::ebusy;
+            res = -err::ebusy;
             return false;
         }
         task_ = t;
@@ -567,7 +634,7 @@ public:
         if ((p.state_ & st_cancel) != 0) [[unlikely]] cancel_op(this);
         return true;
     }
-    int await_resume() const noexcept { return res_; }
+    int await_resume() const noexcept { return res; }
 
     /// This operation with a deadline of `ns` nanoseconds (see co::timeout).
     [[nodiscard]] op<K, Issue, true> with_deadline(std::uint64_t ns) const noexcept {
@@ -578,11 +645,88 @@ public:
 
 private:
     template <op_kind, class, bool> friend class op;
+    template <loop_op, class> friend class direct_op;
     Issue issue_;
 };
 
 template <op_kind K = op_kind::plain, class F>
 inline op<K, F> make_op(loop& l, F f) noexcept { return op<K, F>(l, f); }
+
+/// A loop task of plain kind `Op` whose SQE `prep` fills: direct_op's way through the task path.
+template <loop_op Op, class Prep>
+struct prepared_issue {
+    Prep prep;
+    rawring::task* operator()(loop& l, const context& c) const noexcept {
+        return loop_hooks::prepared(l, Op, prep, c);
+    }
+};
+
+/// The awaitable of a plain operation with a single CQE, whose SQE `Prep(sqe)` fills: a direct
+/// completion, the loop's CQ walk writing the result into this awaiter and resuming the
+/// coroutine, with no task from the pool, no context and no callback. When the loop cannot take
+/// it so (the SQ full, tasks queued for SQ room, a loop_mock attached), or with a deadline
+/// (co::timeout), it goes as a task of loop operation `Op`, as op does.
+template <loop_op Op, class Prep>
+class [[nodiscard]] direct_op final : op_base {
+public:
+    direct_op(loop& l, Prep prep) noexcept : op_base(l), prep_(prep) { cancel_fn = &cancel_direct; }
+    direct_op(const direct_op& o) noexcept : op_base(*o.loop_), prep_(o.prep_) { cancel_fn = &cancel_direct; }
+    direct_op& operator=(const direct_op&) = delete;
+
+    bool await_ready() const noexcept { return false; }
+    // The direct path alone inline, so that it needs no saved registers; the task path, with the
+    // loop's op call flattened into it, out of line.
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) noexcept {
+        promise_base& p = h.promise();
+        promise_ = &p;  // (await_resume reads it on every path)
+        // Null also while in_flight() + 1 >= capacity(): the pool's last task stays free, for a
+        // cancel, and a direct completion counts as a task.
+        if (abi::io_uring_sqe* sqe = loop_hooks::direct_sqe(*loop_)) [[likely]] {
+            prep_(sqe);
+            frame = reinterpret_cast<std::uintptr_t>(h.address());
+            loop_hooks::direct_commit(*loop_, sqe, this);
+            p.awaiting_ = this;
+            if ((p.state_ & st_cancel) != 0) [[unlikely]] cancel_direct(this);
+            return true;
+        }
+        return by_task_(p);
+    }
+    int await_resume() const noexcept {
+        // The loop resumed it directly: nothing to cancel any more (on_cqe does it for a task).
+        promise_->awaiting_ = nullptr;
+        return res;
+    }
+
+    /// This operation with a deadline of `ns` nanoseconds (see co::timeout): a task.
+    [[nodiscard]] op<op_kind::plain, prepared_issue<Op, Prep>, true> with_deadline(std::uint64_t ns) const noexcept {
+        op<op_kind::plain, prepared_issue<Op, Prep>, true> o(*loop_, prepared_issue<Op, Prep>{prep_});
+        o.ns = ns;
+        return o;
+    }
+
+private:
+    [[gnu::noinline, gnu::flatten]] bool by_task_(promise_base& p) noexcept {
+        loop& l = *loop_;
+        if (l.in_flight() + 1 >= l.capacity()) [[unlikely]] {
+            res = -err::ebusy;
+            return false;
+        }
+        task_ = loop_hooks::prepared(l, Op, prep_, {&on_cqe<op_kind::plain, false>, static_cast<op_base*>(this), 0, 0});
+        if (task_ == nullptr) [[unlikely]] {
+            res = -err::ebusy;
+            return false;
+        }
+        cancel_fn = &cancel_op;
+        p.awaiting_ = this;
+        if ((p.state_ & st_cancel) != 0) [[unlikely]] cancel_op(this);
+        return true;
+    }
+    [[no_unique_address]] Prep prep_;  // (noop's is empty)
+};
+
+template <loop_op Op, class F>
+inline direct_op<Op, F> make_direct_op(loop& l, F f) noexcept { return direct_op<Op, F>(l, f); }
 
 inline std::uint64_t to_ns(std::chrono::nanoseconds d) noexcept {
     return d.count() <= 0 ? 1 : static_cast<std::uint64_t>(d.count());
@@ -597,10 +741,14 @@ template <detail::op_kind K, class F, bool D>
 inline auto timeout(const detail::op<K, F, D>& op, std::chrono::nanoseconds d) noexcept {
     return op.with_deadline(detail::to_ns(d));
 }
+template <loop_op Op, class F>
+inline auto timeout(const detail::direct_op<Op, F>& op, std::chrono::nanoseconds d) noexcept {
+    return op.with_deadline(detail::to_ns(d));
+}
 
 /// IORING_OP_NOP: 0. liburing: `io_uring_prep_nop()`.
 inline auto noop(loop& l) noexcept {
-    return detail::make_op(l, [](loop& lp, const context& c) noexcept { return lp.noop(c); });
+    return detail::make_direct_op<loop_op::noop>(l, [](abi::io_uring_sqe* sqe) noexcept { prep_nop(sqe); });
 }
 /// Resumes after `d` (CLOCK_MONOTONIC): 0. liburing: `io_uring_prep_timeout()`.
 inline auto sleep(loop& l, std::chrono::nanoseconds d) noexcept {
@@ -615,19 +763,23 @@ inline auto sleep_until(loop& l, std::chrono::steady_clock::time_point when) noe
 }
 /// read(2)/pread(2) (`offset` -1: the file position): bytes read.
 inline auto read(loop& l, int fd, void* buf, unsigned len, std::uint64_t offset = ~std::uint64_t{0}) noexcept {
-    return detail::make_op(l, [=](loop& lp, const context& c) noexcept { return lp.read(fd, buf, len, offset, c); });
+    return detail::make_direct_op<loop_op::read>(
+        l, [=](abi::io_uring_sqe* sqe) noexcept { prep_rw(abi::IORING_OP_READ, sqe, fd, buf, len, offset); });
 }
 /// write(2)/pwrite(2): bytes written.
 inline auto write(loop& l, int fd, const void* buf, unsigned len, std::uint64_t offset = ~std::uint64_t{0}) noexcept {
-    return detail::make_op(l, [=](loop& lp, const context& c) noexcept { return lp.write(fd, buf, len, offset, c); });
+    return detail::make_direct_op<loop_op::write>(
+        l, [=](abi::io_uring_sqe* sqe) noexcept { prep_rw(abi::IORING_OP_WRITE, sqe, fd, buf, len, offset); });
 }
 /// readv(2)/preadv(2); `iov` lives in the caller's frame.
 inline auto readv(loop& l, int fd, const iovec* iov, unsigned n, std::uint64_t offset = ~std::uint64_t{0}) noexcept {
-    return detail::make_op(l, [=](loop& lp, const context& c) noexcept { return lp.readv(fd, iov, n, offset, c); });
+    return detail::make_direct_op<loop_op::readv>(
+        l, [=](abi::io_uring_sqe* sqe) noexcept { prep_rw(abi::IORING_OP_READV, sqe, fd, iov, n, offset); });
 }
 /// writev(2)/pwritev(2).
 inline auto writev(loop& l, int fd, const iovec* iov, unsigned n, std::uint64_t offset = ~std::uint64_t{0}) noexcept {
-    return detail::make_op(l, [=](loop& lp, const context& c) noexcept { return lp.writev(fd, iov, n, offset, c); });
+    return detail::make_direct_op<loop_op::writev>(
+        l, [=](abi::io_uring_sqe* sqe) noexcept { prep_rw(abi::IORING_OP_WRITEV, sqe, fd, iov, n, offset); });
 }
 /// openat(2): the new fd.
 inline auto open(loop& l, const char* path, int flags, unsigned mode = 0, int dfd = at_fdcwd) noexcept {
@@ -640,20 +792,20 @@ inline auto close(loop& l, int fd) noexcept {
 }
 /// fsync(2) (IORING_FSYNC_DATASYNC: fdatasync): 0.
 inline auto fsync(loop& l, int fd, unsigned flags = 0) noexcept {
-    return detail::make_op(l, [=](loop& lp, const context& c) noexcept { return lp.fsync(fd, flags, c); });
+    return detail::make_direct_op<loop_op::fsync>(l, [=](abi::io_uring_sqe* sqe) noexcept { prep_fsync(sqe, fd, flags); });
 }
 /// statx(2) into `*out`: 0.
 inline auto statx(loop& l, int dfd, const char* path, int flags, unsigned mask, struct ::statx* out) noexcept {
-    return detail::make_op(
-        l, [=](loop& lp, const context& c) noexcept { return lp.statx(dfd, path, flags, mask, out, c); });
+    return detail::make_direct_op<loop_op::statx>(
+        l, [=](abi::io_uring_sqe* sqe) noexcept { prep_statx(sqe, dfd, path, flags, mask, out); });
 }
 /// stat(2) as statx: 0.
 inline auto stat(loop& l, const char* path, struct ::statx* out) noexcept {
-    return detail::make_op(l, [=](loop& lp, const context& c) noexcept { return lp.stat(path, out, c); });
+    return statx(l, at_fdcwd, path, 0, 0x7ffu, out);  // as loop::stat
 }
 /// lstat(2) as statx: 0.
 inline auto lstat(loop& l, const char* path, struct ::statx* out) noexcept {
-    return detail::make_op(l, [=](loop& lp, const context& c) noexcept { return lp.lstat(path, out, c); });
+    return statx(l, at_fdcwd, path, 0x100, 0x7ffu, out);  // as loop::lstat
 }
 /// socket(2): the new fd. Since Linux 5.19.
 inline auto socket(loop& l, int domain, int type, int protocol = 0) noexcept {
@@ -662,7 +814,8 @@ inline auto socket(loop& l, int domain, int type, int protocol = 0) noexcept {
 }
 /// connect(2): 0.
 inline auto connect(loop& l, int fd, const sockaddr* addr, unsigned len) noexcept {
-    return detail::make_op(l, [=](loop& lp, const context& c) noexcept { return lp.connect(fd, addr, len, c); });
+    return detail::make_direct_op<loop_op::connect>(
+        l, [=](abi::io_uring_sqe* sqe) noexcept { prep_connect(sqe, fd, addr, len); });
 }
 /// accept4(2): the new fd.
 inline auto accept(loop& l, int fd, int flags = 0, sockaddr* addr = nullptr, unsigned* len = nullptr) noexcept {
@@ -671,11 +824,13 @@ inline auto accept(loop& l, int fd, int flags = 0, sockaddr* addr = nullptr, uns
 }
 /// send(2): bytes sent.
 inline auto send(loop& l, int fd, const void* buf, std::size_t len, int flags = 0) noexcept {
-    return detail::make_op(l, [=](loop& lp, const context& c) noexcept { return lp.send(fd, buf, len, flags, c); });
+    return detail::make_direct_op<loop_op::send>(
+        l, [=](abi::io_uring_sqe* sqe) noexcept { prep_send(sqe, fd, buf, len, flags); });
 }
 /// recv(2): bytes received, 0 at end of stream.
 inline auto recv(loop& l, int fd, void* buf, std::size_t len, int flags = 0) noexcept {
-    return detail::make_op(l, [=](loop& lp, const context& c) noexcept { return lp.recv(fd, buf, len, flags, c); });
+    return detail::make_direct_op<loop_op::recv>(
+        l, [=](abi::io_uring_sqe* sqe) noexcept { prep_recv(sqe, fd, buf, len, flags); });
 }
 /// Zero-copy send: resumes once the send's result and its notification (IORING_CQE_F_NOTIF)
 /// both arrived, so `buf` may be reused at once: bytes sent. Since Linux 6.0.
@@ -685,13 +840,13 @@ inline auto send_zc(loop& l, int fd, const void* buf, std::size_t len, int flags
 }
 /// One-shot poll for POLL* `mask`: the events.
 inline auto poll(loop& l, int fd, unsigned mask) noexcept {
-    return detail::make_op(l, [=](loop& lp, const context& c) noexcept { return lp.poll(fd, mask, c); });
+    return detail::make_direct_op<loop_op::poll>(l, [=](abi::io_uring_sqe* sqe) noexcept { prep_poll_add(sqe, fd, mask); });
 }
 /// splice(2): bytes moved.
 inline auto splice(loop& l, int fd_in, std::int64_t off_in, int fd_out, std::int64_t off_out, unsigned len,
                    unsigned flags = 0) noexcept {
-    return detail::make_op(l, [=](loop& lp, const context& c) noexcept {
-        return lp.splice(fd_in, off_in, fd_out, off_out, len, flags, c);
+    return detail::make_direct_op<loop_op::splice>(l, [=](abi::io_uring_sqe* sqe) noexcept {
+        prep_splice(sqe, fd_in, off_in, fd_out, off_out, len, flags);
     });
 }
 /// Cancels a loop task (callback code's): 0, -ENOENT, -EALREADY.
@@ -725,7 +880,8 @@ inline auto install_fixed(loop& l, unsigned slot) noexcept {
 }
 /// Closes registered slot `slot`: 0.
 inline auto close_fixed(loop& l, unsigned slot) noexcept {
-    return detail::make_op(l, [=](loop& lp, const context& c) noexcept { return lp.close_fixed(slot, c); });
+    return detail::make_direct_op<loop_op::close_fixed>(
+        l, [=](abi::io_uring_sqe* sqe) noexcept { prep_close_direct(sqe, slot); });
 }
 /// socket -> connect: the connected fd (`addr` lives in the caller's frame). With
 /// co::timeout, the deadline bounds the connect step.
