@@ -6,9 +6,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -1056,6 +1058,46 @@ TEST_CASE("loop: a full SQ is submitted, not an error, and the pool has a fixed 
     REQUIRE(drain(l));
     CHECK(d.calls == 300);
     CHECK(d.res == 0);
+}
+
+TEST_CASE("loop: a large pool touches its pages only as the load reaches them") {
+    loop l;
+    loop_options o;
+    o.tasks = 8192;  // megabytes of tasks: storage the kernel maps lazily
+    if (!open_loop(l, 64, o)) return;
+    const long page = ::sysconf(_SC_PAGESIZE);
+    // The pool's storage starts at its first task: the first one handed out after init.
+    seen s;
+    task* first = l.noop(rec(s));
+    REQUIRE(first != nullptr);
+    REQUIRE(drain(l));
+    const auto start = reinterpret_cast<std::uintptr_t>(first) & ~static_cast<std::uintptr_t>(page - 1);
+    const std::size_t bytes = sizeof(task) * o.tasks + (reinterpret_cast<std::uintptr_t>(first) - start);
+    const std::size_t pages = (bytes + static_cast<std::size_t>(page) - 1) / static_cast<std::size_t>(page);
+    std::vector<unsigned char> in(pages);
+    auto resident = [&] {
+        REQUIRE(::mincore(reinterpret_cast<void*>(start), bytes, in.data()) == 0);
+        std::size_t n = 0;
+        for (unsigned char c : in) n += c & 1;
+        return n;
+    };
+    // The first 64 tasks are made at init: a few pages of the pool's hundreds.
+    const std::size_t at_init = resident();
+    CHECK(at_init <= 64 * sizeof(task) / static_cast<std::size_t>(page) + 2);
+    // 5,000 operations in flight at once: the pool grows to hold them, every one completes.
+    for (int i = 0; i < 5000; ++i) REQUIRE(l.noop(rec(s)) != nullptr);
+    CHECK(l.in_flight() == 5000);
+    CHECK(resident() >= 5000 * sizeof(task) / static_cast<std::size_t>(page));
+    REQUIRE(drain(l));
+    CHECK(s.calls == 5001);
+    CHECK(s.res == 0);
+    // Up to the capacity and no further, as a pool made at init.
+    for (unsigned i = 0; i < o.tasks; ++i) REQUIRE(l.noop(rec(s)) != nullptr);
+    CHECK(l.noop(rec(s)) == nullptr);
+    CHECK(l.in_flight() == o.tasks);
+    REQUIRE(drain(l));
+    CHECK(s.calls == 5001 + 8192);
+    CHECK(l.in_flight() == 0);
 }
 
 TEST_CASE("loop: tasks wait in the pending list when even a submit makes no room, each completes once") {

@@ -122,7 +122,9 @@ enum class setup_choice : std::uint8_t {
 
 /// loop::init's options.
 struct loop_options {
-    /// Tasks in the pool (0: 4 * the SQ entries). Each costs sizeof(task) bytes.
+    /// Tasks in the pool (0: 4 * the SQ entries). Each costs sizeof(task) bytes, reserved at
+    /// init; the loop makes them into tasks as the load first needs them, 64 or more at a time,
+    /// so a large pool costs its pages only once that many operations were in flight.
     unsigned tasks = 0;
     /// CQ entries (0: the kernel's default, twice the SQ). The loop never loses a CQE to a full
     /// CQ (IORING_FEAT_NODROP), but a CQ of at least `tasks` entries avoids the overflow list.
@@ -640,9 +642,12 @@ private:
     static constexpr loop_op first_special = loop_op::timer;
 
     task* alloc_(loop_op op, const context& c) noexcept {
-        // One test for both refusals: limit_ is the pool's size, or 0 while shutting down
-        // (in_flight_ below the size means the free list is not empty).
-        if (in_flight_ >= limit_) [[unlikely]] return nullptr;
+        // One test for every refusal and for the pool's growth: limit_ is the number of tasks
+        // made so far, or 0 while shutting down (in_flight_ below it means the free list is not
+        // empty). grow_pool_ makes more of the storage reserved at init into tasks.
+        if (in_flight_ >= limit_) [[unlikely]] {
+            if (!grow_pool_()) return nullptr;
+        }
         task* t = free_;
         free_ = t->next_;
         ++in_flight_;
@@ -762,6 +767,7 @@ private:
     void shutdown_children_() noexcept;  // src/loop/threads.cpp
     static void child_main_(void* group, loop* parent, unsigned index) noexcept;
     void release_pool_() noexcept;
+    bool grow_pool_() noexcept;
 
     ring ring_;
     task* free_ = nullptr;
@@ -771,13 +777,14 @@ private:
     task* completed_tail_ = nullptr;
     unsigned in_flight_ = 0;
     unsigned capacity_ = 0;
-    unsigned limit_ = 0;  // alloc_ hands out tasks while in_flight_ < limit_ (capacity_, 0 when stopping)
+    unsigned limit_ = 0;  // alloc_ hands out tasks while in_flight_ < limit_ (made_, 0 when stopping)
+    unsigned made_ = 0;   // tasks constructed in pool_'s storage so far (grow_pool_), <= capacity_
     unsigned direct_limit_ = 0;  // direct_sqe_'s bound (bound_direct_)
     bool direct_off_ = false;    // a loop_mock is attached
     unsigned queued_ = 0;
     unsigned post_failures_ = 0;
     unsigned uncounted_ = 0;  // step_: CQEs of this walk that are not completions (control, internal)
-    task* pool_ = nullptr;
+    task* pool_ = nullptr;  // storage for capacity_ tasks, of which the first made_ are made
     message_fn msg_fn_ = nullptr;
     void* msg_user_ = nullptr;
     std::uint8_t* fd_state_ = nullptr;  // track_fds: 1 = open

@@ -5,6 +5,7 @@
 #include <coroutine>
 #include <cstring>
 #include <new>
+#include <type_traits>
 
 #include "rawring/register.hpp"
 
@@ -100,11 +101,16 @@ int loop::init(unsigned entries, const loop_options& o) noexcept {
     }
 
     const unsigned n = o.tasks != 0 ? o.tasks : 4 * ring_.sq().ring_entries;
-    pool_ = new (std::nothrow) task[n];
+    // Storage only, mapped (zero pages the kernel provides when first touched, whatever the
+    // heap did before): grow_pool_ constructs tasks in it as they are first needed, so pages of
+    // a large pool that the load never reaches cost nothing.
+    int map_err = 0;
+    pool_ = static_cast<task*>(sys::mmap_anon(sizeof(task) * std::size_t{n}, &map_err));
     if (pool_ == nullptr) {
         (void)ring_.exit();
-        return -err::enomem;
+        return map_err;
     }
+    capacity_ = n;  // (release_pool_ unmaps capacity_ tasks)
     if (o.track_fds != 0) {
         fd_state_ = new (std::nothrow) std::uint8_t[o.track_fds]();
         if (fd_state_ == nullptr) {
@@ -114,29 +120,42 @@ int loop::init(unsigned entries, const loop_options& o) noexcept {
         }
         fd_bound_ = o.track_fds;
     }
-    capacity_ = limit_ = n;
+    limit_ = made_ = 0;
     free_ = nullptr;
-    for (unsigned i = n; i-- > 0;) {
-        pool_[i].owner_ = this;
-        pool_[i].next_ = free_;
-        free_ = &pool_[i];
-    }
     in_flight_ = 0;
     queued_ = 0;
     stop_ = stopping_ = exit_requested_ = drained_sent_ = false;
     fd_counts_ = {};
-    bound_direct_();
+    (void)grow_pool_();  // the first tasks (and direct_limit_)
     return 0;
 }
 
+bool loop::grow_pool_() noexcept {
+    if (stopping_ || made_ == capacity_) return false;
+    // The next 64 tasks, or as many as are made already (a pool that grows under load grows
+    // fast), in address order, ahead of any task still free.
+    const unsigned more = made_ < 64 ? 64 : made_;
+    const unsigned end = capacity_ - made_ < more ? capacity_ : made_ + more;
+    for (unsigned i = end; i-- > made_;) {
+        task* t = new (&pool_[i]) task();
+        t->owner_ = this;
+        t->next_ = free_;
+        free_ = t;
+    }
+    made_ = limit_ = end;
+    bound_direct_();
+    return true;
+}
+
 void loop::release_pool_() noexcept {
-    delete[] pool_;
+    static_assert(std::is_trivially_destructible_v<task>, "release_pool_ frees the storage without destroying tasks");
+    if (pool_ != nullptr) (void)sys::munmap(pool_, sizeof(task) * std::size_t{capacity_});
     pool_ = nullptr;
     delete[] fd_state_;
     fd_state_ = nullptr;
     fd_bound_ = 0;
     free_ = pending_head_ = pending_tail_ = completed_head_ = completed_tail_ = nullptr;
-    capacity_ = limit_ = in_flight_ = queued_ = 0;
+    capacity_ = limit_ = made_ = in_flight_ = queued_ = 0;
     bound_direct_();
 }
 
