@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <unistd.h>
+#include <dirent.h>
 
 #include <atomic>
 #include <chrono>
@@ -16,6 +18,7 @@
 #include <new>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common.hpp"
@@ -713,6 +716,195 @@ TEST_CASE("coro: registered files: send_fd into a message stream, install_fixed,
     CHECK(r.result() == 0);
     CHECK(got == "fixed");
     CHECK(run_value(a, [](loop& lp) -> co::task<int> { co_return co_await co::close_fixed(lp, 0); }(a)) == 0);
+}
+
+// ---- SQE flags and run_on ---------------------------------------------------------------------
+
+TEST_CASE("coro: with_flags IOSQE_IO_LINK makes a write wait for the read it follows") {
+    loop l;
+    if (!open_loop(l)) return;
+    struct fns {
+        // read (linked) -> write of the same buffer, started in order by one when_all.
+        static co::task<int> chain(loop& lp, int in, unsigned want, int out, char* buf, int* rd, int* wr) {
+            auto [r, w] = co_await co::when_all(
+                co::as_task(co::with_flags(co::read(lp, in, buf, want), abi::IOSQE_IO_LINK)),
+                co::as_task(co::write(lp, out, buf, 5, 0)));
+            *rd = r;
+            *wr = w;
+            co_return 0;
+        }
+    };
+    {
+        pipe_pair p;
+        temp_file f;
+        char buf[16] = {};
+        int rd = 1, wr = 1;
+        REQUIRE(co::spawn(l, fns::chain(l, p.read_end, 5, f.fd, buf, &rd, &wr)) == 0);
+        // The read waits for bytes; the write must not have run, however long the loop runs.
+        (void)l.run_for(20'000'000);
+        CHECK(rd == 1);
+        CHECK(rawring_test::ops::slurp(f.path).empty());
+        REQUIRE(::write(p.write_end, "hello", 5) == 5);
+        REQUIRE(drain(l));
+        CHECK(rd == 5);
+        CHECK(wr == 5);
+        CHECK(rawring_test::ops::slurp(f.path) == "hello");  // the read's bytes, written after it
+    }
+    {
+        // A short read cuts the chain: the write is cancelled, nothing is written.
+        pipe_pair p;
+        temp_file f;
+        char buf[16] = {};
+        int rd = 1, wr = 1;
+        REQUIRE(::write(p.write_end, "hello", 5) == 5);
+        REQUIRE(co::spawn(l, fns::chain(l, p.read_end, 10, f.fd, buf, &rd, &wr)) == 0);
+        REQUIRE(drain(l));
+        CHECK(rd == 5);
+        CHECK(wr == -ECANCELED);
+        CHECK(rawring_test::ops::slurp(f.path).empty());
+    }
+    CHECK(l.in_flight() == 0);
+}
+
+namespace {
+/// io-wq workers of the thread `tid` ("iou-wrk-<tid>" in /proc/self/task/*/comm).
+int io_workers_of(long tid) {
+    const std::string name = "iou-wrk-" + std::to_string(tid);
+    int n = 0;
+    if (DIR* d = ::opendir("/proc/self/task")) {
+        while (const dirent* e = ::readdir(d)) {
+            if (e->d_name[0] == '.') continue;
+            const std::string comm = rawring_test::ops::slurp(std::string("/proc/self/task/") + e->d_name + "/comm");
+            if (comm.rfind(name, 0) == 0) ++n;
+        }
+        ::closedir(d);
+    }
+    return n;
+}
+} // namespace
+
+TEST_CASE("coro: with_flags IOSQE_ASYNC issues a read in io-wq, a plain one inline") {
+    temp_file f("read me in a worker");
+    // A thread of its own: a task's io-wq starts without workers, and here nothing else
+    // of this process queues work in it.
+    struct result {
+        bool up = false;
+        int plain = -1, plain_workers = -1, async = -1, async_workers = -1;
+        std::string bytes;
+    } got;
+    std::thread th([&] {
+        loop l;
+        if (l.init(16) < 0) return;
+        got.up = true;
+        const long tid = ::gettid();
+        struct fns {
+            static co::task<int> rd(loop& lp, int fd, char* buf, unsigned flags) {
+                if (flags == 0) co_return co_await co::read(lp, fd, buf, 19, 0);
+                co_return co_await co::with_flags(co::read(lp, fd, buf, 19, 0), flags);
+            }
+        };
+        char a[32] = {}, b[32] = {};
+        co::task<int> t1 = fns::rd(l, f.fd, a, 0);
+        if (co::run_for(l, t1, 30s) == 0) got.plain = t1.result();
+        got.plain_workers = io_workers_of(tid);
+        co::task<int> t2 = fns::rd(l, f.fd, b, abi::IOSQE_ASYNC);
+        if (co::run_for(l, t2, 30s) == 0) got.async = t2.result();
+        got.async_workers = io_workers_of(tid);  // idle workers stay for seconds
+        got.bytes = str(b, 19);
+    });
+    th.join();
+    if (!got.up) {
+        RAWRING_SKIP("loop init refused");
+        return;
+    }
+    CHECK(got.plain == 19);
+    CHECK(got.plain_workers == 0);
+    CHECK(got.async == 19);
+    CHECK(got.async_workers >= 1);
+    CHECK(got.bytes == "read me in a worker");
+}
+
+TEST_CASE("coro: with_flags: a registered file, and flags that would lose the completion refused") {
+    loop l;
+    loop_options o;
+    o.registered_files = 4;
+    if (!open_loop(l, 32, o)) return;
+    temp_file f("fixed file");
+    REQUIRE(l.set_file(2, f.fd) == 0);
+    struct fns {
+        static co::task<int> fixed(loop& lp, char* buf) {
+            co_return co_await co::with_flags(co::read(lp, 2, buf, 10, 0), abi::IOSQE_FIXED_FILE);
+        }
+        static co::task<int> refused(loop& lp, unsigned flags) {
+            co_return co_await co::with_flags(co::noop(lp), flags);
+        }
+        static co::task<int> refused_timed(loop& lp, char* buf) {
+            co_return co_await co::timeout(co::with_flags(co::read(lp, 2, buf, 10, 0), abi::IOSQE_CQE_SKIP_SUCCESS), 10s);
+        }
+        static co::task<int> merged(loop& lp) {
+            // Flags add up; the second call's refused bit is caught as well.
+            co_return co_await co::with_flags(co::with_flags(co::noop(lp), abi::IOSQE_ASYNC), abi::IOSQE_BUFFER_SELECT);
+        }
+    };
+    char buf[16] = {};
+    CHECK(run_value(l, fns::fixed(l, buf)) == 10);
+    CHECK(str(buf, 10) == "fixed file");
+    CHECK(run_value(l, fns::refused(l, abi::IOSQE_CQE_SKIP_SUCCESS)) == -EINVAL);
+    CHECK(run_value(l, fns::refused(l, abi::IOSQE_BUFFER_SELECT)) == -EINVAL);
+    CHECK(run_value(l, fns::refused(l, 0x100)) == -EINVAL);
+    char other[16] = {};
+    CHECK(run_value(l, fns::refused_timed(l, other)) == -EINVAL);
+    CHECK(other[0] == 0);  // nothing was read
+    CHECK(run_value(l, fns::merged(l)) == -EINVAL);
+    CHECK(run_value(l, fns::refused(l, abi::IOSQE_ASYNC)) == 0);  // an allowed one goes through
+    CHECK(l.in_flight() == 0);
+    CHECK(l.raw_ring().sq_ready() == 0);
+}
+
+TEST_CASE("coro: run_on runs a function on another loop's thread and resumes after it") {
+    if (!op_ok(abi::IORING_OP_MSG_RING)) {
+        RAWRING_SKIP("no MSG_RING");
+        return;
+    }
+    loop a;
+    if (!open_loop(a)) return;
+    REQUIRE(a.spawn_thread(1) == 0);
+    loop& child = a.thread_loop(0);
+    struct state {
+        long tid = 0;
+        loop* where = nullptr;
+        int runs = 0;  // written on the child's thread only, read here after each answer
+    } st;
+    struct fns {
+        static co::task<int> body(loop& lp, loop& to, state* s, int rounds) {
+            for (int i = 0; i < rounds; ++i) {
+                const int before = s->runs;
+                const int r = co_await co::run_on(lp, to, [s](loop& t) noexcept {
+                    s->tid = ::gettid();
+                    s->where = &t;
+                    ++s->runs;
+                });
+                if (r != 0) co_return r;
+                if (s->runs != before + 1) co_return -EPROTO;  // f ran before the resume
+            }
+            co_return 0;
+        }
+        static co::task<int> to_dead(loop& lp, loop& to, int* ran) {
+            co_return co_await co::run_on(lp, to, [ran](loop&) noexcept { ++*ran; });
+        }
+    };
+    CHECK(run_value(a, fns::body(a, child, &st, 1000)) == 0);
+    CHECK(st.runs == 1000);
+    CHECK(st.where == &child);
+    CHECK(st.tid != ::gettid());
+    // A target that is not set up: the send fails, f never runs, the error comes back.
+    loop dead;
+    int ran = 0;
+    const int r = run_value(a, fns::to_dead(a, dead, &ran));
+    CHECK(r < 0);
+    CHECK(ran == 0);
+    CHECK(a.in_flight() == 0);
+    CHECK(a.exit() == 0);
 }
 
 TEST_CASE("coro: cancel, cancel_fd and cancel_all of operations") {

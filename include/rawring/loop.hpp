@@ -244,7 +244,8 @@ private:
     int fd_ = -1;
     std::uint32_t handoff_ = 0;     // run_on: orders the task's memory between the two threads
     std::uint32_t gen_ = 0;         // +1 each time the pool hands the task out
-    const void* arg_ = nullptr;     // tcp_connect: the address; recv_multishot: the buffer_group
+    const void* arg_ = nullptr;     // tcp_connect: the address; recv_multishot: the buffer_group;
+                                    // run_on: its `done` callback (std::bit_cast), or null
     std::uint32_t arg_len_ = 0;
     std::uint32_t arg_type_ = 0;
     abi::kernel_timespec ts_{};     // timer
@@ -573,6 +574,10 @@ public:
     /// this loop's pool once `target` has run it. If the message cannot be sent the callback runs
     /// here with the error.
     task* run_on(loop& target, const context& c) noexcept;
+    /// run_on with an answer: `done` runs here, on this loop's thread, once `target` has run
+    /// `c.fn` (res 0; what `c.fn` wrote happens before it), or with the -errno of a send that
+    /// failed (`c.fn` then never runs). Both see the same task (its user(), its tag).
+    task* run_on(loop& target, const context& c, callback done) noexcept;
     /// Installs this loop's registered file `slot` into a free slot of `target`'s table
     /// (IORING_MSG_SEND_FD): `target`'s on_message sees kind::fd, `data` and the slot. Since 6.0.
     task* send_fd(loop& target, unsigned slot, std::uint64_t data, const context& c) noexcept;

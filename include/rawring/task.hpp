@@ -597,6 +597,12 @@ inline void on_cqe(loop&, rawring::task& t, const abi::io_uring_cqe& c) noexcept
 }
 
 template <loop_op Op, class Prep> class direct_op;
+template <class F> struct run_on_issue;
+
+/// Whether an op's Issue can carry a deadline (co::timeout): run_on cannot, since its answer
+/// comes from another thread's loop, not from a request a LINK_TIMEOUT could cancel.
+template <class Issue> inline constexpr bool takes_deadline = true;
+template <class F> inline constexpr bool takes_deadline<run_on_issue<F>> = false;
 
 template <bool Deadline> struct op_deadline {};
 template <> struct op_deadline<true> { std::uint64_t ns = 0; };
@@ -616,6 +622,12 @@ public:
     [[gnu::flatten]] bool await_suspend(std::coroutine_handle<P> h) noexcept {
         promise_base& p = h.promise();
         loop& l = *loop_;
+        if constexpr (requires { issue_.refused(); }) {  // co::with_flags' flags, under co::timeout
+            if (issue_.refused()) {
+                res = -err::einval;
+                return false;
+            }
+        }
         // The pool's last task stays free, for a cancel.
         if (l.in_flight() + 1 >= l.capacity()) [[unlikely]] {
             res = -err::ebusy;
@@ -638,6 +650,7 @@ public:
 
     /// This operation with a deadline of `ns` nanoseconds (see co::timeout).
     [[nodiscard]] op<K, Issue, true> with_deadline(std::uint64_t ns) const noexcept {
+        static_assert(takes_deadline<Issue>, "co::timeout: this operation cannot have a deadline");
         op<K, Issue, true> o(*loop_, issue_);
         o.ns = ns;
         return o;
@@ -646,11 +659,38 @@ public:
 private:
     template <op_kind, class, bool> friend class op;
     template <loop_op, class> friend class direct_op;
+    template <class> friend struct run_on_issue;
     Issue issue_;
 };
 
 template <op_kind K = op_kind::plain, class F>
 inline op<K, F> make_op(loop& l, F f) noexcept { return op<K, F>(l, f); }
+
+/// The SQE flags co::with_flags passes on. The others would lose the operation's completion
+/// (IOSQE_CQE_SKIP_SUCCESS: no CQE to resume the coroutine) or its meaning (IOSQE_BUFFER_SELECT:
+/// a buffer id the awaiter does not report).
+inline constexpr unsigned sqe_flags_allowed = abi::IOSQE_FIXED_FILE | abi::IOSQE_IO_DRAIN | abi::IOSQE_IO_LINK |
+                                              abi::IOSQE_IO_HARDLINK | abi::IOSQE_ASYNC;
+inline constexpr unsigned sqe_flags_link = abi::IOSQE_IO_LINK | abi::IOSQE_IO_HARDLINK;
+
+/// A Prep with SQE flags or-ed in after it (co::with_flags).
+template <class Prep>
+struct flagged_prep {
+    Prep prep;
+    unsigned flags;
+    void operator()(abi::io_uring_sqe* sqe) const noexcept {
+        prep(sqe);
+        sqe->flags |= static_cast<std::uint8_t>(flags);
+    }
+};
+template <class Prep>
+inline flagged_prep<Prep> add_sqe_flags(const Prep& p, unsigned flags) noexcept { return {p, flags}; }
+template <class Prep>
+inline flagged_prep<Prep> add_sqe_flags(const flagged_prep<Prep>& p, unsigned flags) noexcept {
+    return {p.prep, p.flags | flags};
+}
+template <class Prep> inline constexpr bool is_flagged = false;
+template <class Prep> inline constexpr bool is_flagged<flagged_prep<Prep>> = true;
 
 /// A loop task of plain kind `Op` whose SQE `prep` fills: direct_op's way through the task path.
 template <loop_op Op, class Prep>
@@ -659,6 +699,7 @@ struct prepared_issue {
     rawring::task* operator()(loop& l, const context& c) const noexcept {
         return loop_hooks::prepared(l, Op, prep, c);
     }
+    bool refused() const noexcept requires requires { prep.flags; } { return (prep.flags & ~sqe_flags_allowed) != 0; }
 };
 
 /// The awaitable of a plain operation with a single CQE, whose SQE `Prep(sqe)` fills: a direct
@@ -680,6 +721,15 @@ public:
     bool await_suspend(std::coroutine_handle<P> h) noexcept {
         promise_base& p = h.promise();
         promise_ = &p;  // (await_resume reads it on every path)
+        if constexpr (is_flagged<Prep>) {
+            if ((prep_.flags & ~sqe_flags_allowed) != 0) {
+                res = -err::einval;  // nothing queued
+                return false;
+            }
+            // A link reaches the SQE queued next only within one submission: make room for
+            // both now, so that the next operation's SQE cannot need a submit of its own.
+            if ((prep_.flags & sqe_flags_link) != 0 && loop_->raw_ring().sq_space_left() < 2) (void)loop_->submit();
+        }
         // Null also while in_flight() + 1 >= capacity(): the pool's last task stays free, for a
         // cancel, and a direct completion counts as a task.
         if (abi::io_uring_sqe* sqe = loop_hooks::direct_sqe(*loop_)) [[likely]] {
@@ -698,6 +748,12 @@ public:
         return res;
     }
 
+    /// This operation with SQE flags `flags` or-ed in (see co::with_flags).
+    [[nodiscard]] auto with_sqe_flags(unsigned flags) const noexcept {
+        using F = decltype(add_sqe_flags(prep_, flags));
+        return direct_op<Op, F>(*loop_, add_sqe_flags(prep_, flags));
+    }
+
     /// This operation with a deadline of `ns` nanoseconds (see co::timeout): a task.
     [[nodiscard]] op<op_kind::plain, prepared_issue<Op, Prep>, true> with_deadline(std::uint64_t ns) const noexcept {
         op<op_kind::plain, prepared_issue<Op, Prep>, true> o(*loop_, prepared_issue<Op, Prep>{prep_});
@@ -706,6 +762,7 @@ public:
     }
 
 private:
+    template <loop_op, class> friend class direct_op;
     [[gnu::noinline, gnu::flatten]] bool by_task_(promise_base& p) noexcept {
         loop& l = *loop_;
         if (l.in_flight() + 1 >= l.capacity()) [[unlikely]] {
@@ -744,6 +801,23 @@ inline auto timeout(const detail::op<K, F, D>& op, std::chrono::nanoseconds d) n
 template <loop_op Op, class F>
 inline auto timeout(const detail::direct_op<Op, F>& op, std::chrono::nanoseconds d) noexcept {
     return op.with_deadline(detail::to_ns(d));
+}
+
+/// `op` with SQE flags (IOSQE_*) or-ed into its SQE: IOSQE_ASYNC (issue it in io-wq at once,
+/// without the inline attempt), IOSQE_FIXED_FILE (its fd is a registered slot), IOSQE_IO_DRAIN,
+/// and IOSQE_IO_LINK / IOSQE_IO_HARDLINK, which make the operation queued next on the loop
+/// wait for this one (an IO_LINK chain is cut by this one's failure or short transfer, and the
+/// next operation then gives -ECANCELED). A link holds within one submission: start both in
+/// one when_all, in order (when_all starts its children in argument order); rawring::co makes
+/// room in the SQ for the two before queueing the first, and the second must have no
+/// deadline (co::timeout), which would need a third SQE. Any other flag, or one that would lose
+/// the completion (IOSQE_CQE_SKIP_SUCCESS, IOSQE_BUFFER_SELECT), gives -EINVAL with nothing
+/// queued. For the operations that complete with one CQE (noop, read, write, readv, writev,
+/// fsync, statx, stat, lstat, connect, send, recv, poll, splice, close_fixed). liburing: setting
+/// `sqe->flags` (`io_uring_sqe_set_flags()`).
+template <loop_op Op, class F>
+inline auto with_flags(const detail::direct_op<Op, F>& op, unsigned flags) noexcept {
+    return op.with_sqe_flags(flags);
 }
 
 /// IORING_OP_NOP: 0. liburing: `io_uring_prep_nop()`.
@@ -883,6 +957,38 @@ inline auto close_fixed(loop& l, unsigned slot) noexcept {
     return detail::make_direct_op<loop_op::close_fixed>(
         l, [=](abi::io_uring_sqe* sqe) noexcept { prep_close_direct(sqe, slot); });
 }
+namespace detail {
+/// run_on's Issue: the loop's run_on with an answer; `f` lives in the awaiter (the frame),
+/// which outlives the answer.
+template <class F>
+struct run_on_issue {
+    loop* target;
+    F f;
+    rawring::task* operator()(loop& l, const context& c) const noexcept {
+        // c.fn (on_cqe) is the answer here; the target runs `remote`, which finds `f` in the
+        // awaiter that c.user names.
+        return l.run_on(*target, {&remote, c.user, c.tag, 0}, c.fn);
+    }
+    static void remote(loop& target, rawring::task& t, const abi::io_uring_cqe&) noexcept {
+        using awaiter = op<op_kind::plain, run_on_issue>;
+        static_cast<awaiter*>(static_cast<op_base*>(t.user()))->issue_.f(target);
+    }
+};
+} // namespace detail
+
+/// Runs `f(target)` on `target`'s thread (a loop of spawn_thread, or one another thread runs)
+/// and resumes here once it has run: 0, or the -errno of a send that failed (`f` then never
+/// ran). What this coroutine wrote before happens before `f` runs, and what `f` wrote happens
+/// before the coroutine resumes. `f` is a noexcept callable of `loop&`, kept in the awaiter; it
+/// runs inside the target's run, so it must not block, and it may queue work on the target.
+/// Cancelling the awaiting coroutine cannot take the message back: `f` may still run, and the
+/// coroutine stops once the answer came. No co::timeout (the answer is not a request a
+/// deadline could cancel). One pool task (loop::run_on). Since Linux 5.18.
+template <class F>
+inline auto run_on(loop& l, loop& target, F f) noexcept {
+    return detail::op<detail::op_kind::plain, detail::run_on_issue<F>>(l, detail::run_on_issue<F>{&target, f});
+}
+
 /// socket -> connect: the connected fd (`addr` lives in the caller's frame). With
 /// co::timeout, the deadline bounds the connect step.
 inline auto tcp_connect(loop& l, const sockaddr* addr, unsigned len, int type) noexcept {

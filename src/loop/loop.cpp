@@ -2,6 +2,7 @@
 // rawring::loop: setup, the run loop, completion dispatch, cancellation, messages between loops.
 #include "rawring/loop.hpp"
 
+#include <bit>
 #include <coroutine>
 #include <cstring>
 #include <new>
@@ -301,7 +302,13 @@ bool loop::special_before_(task* t, abi::io_uring_cqe& cqe) noexcept {
         if (cqe.res == 0 || cqe.res == -err::ebadf) ledger_close_(t->fd_);
         break;
     case loop_op::run_on:
-        return cqe.res < 0;  // it ran on the target; only a failed send calls back here
+        // It ran on the target (res 0), or its send failed: `done` hears both; without it, only
+        // a failed send calls back here.
+        if (t->arg_ != nullptr) {
+            std::bit_cast<callback>(t->arg_)(*this, *t, cqe);
+            return false;
+        }
+        return cqe.res < 0;
     default:
         break;
     }
@@ -716,9 +723,12 @@ int loop::post_value(loop& target, std::uint64_t data, std::int32_t value) noexc
     return 0;
 }
 
-task* loop::run_on(loop& target, const context& c) noexcept {
+task* loop::run_on(loop& target, const context& c) noexcept { return run_on(target, c, nullptr); }
+
+task* loop::run_on(loop& target, const context& c, callback done) noexcept {
     task* t = alloc_(loop_op::run_on, c);
     if (t == nullptr) [[unlikely]] return nullptr;
+    t->arg_ = std::bit_cast<const void*>(done);
     ++t->outstanding_;  // the target's reply
     // Release: the task's fields are written before the target can see the message.
     std::atomic_ref<std::uint32_t>(t->handoff_).store(1, std::memory_order_release);
