@@ -207,6 +207,27 @@ TEST_CASE("coro: a task is lazy, returns its value and nests") {
     CHECK(l.in_flight() == 0);
 }
 
+TEST_CASE("coro: sleep and sleep_until are direct completions, a fired timer giving 0") {
+    loop l;
+    if (!open_loop(l)) return;
+    std::vector<int> order;
+    co::scope s;
+    REQUIRE(s.spawn(sleep_then_record(l, 2ms, 1, &order)) == 0);
+    REQUIRE(s.spawn(sleep_until_then_record(l, std::chrono::steady_clock::now() + 4ms, 2, &order)) == 0);
+    // Both SQEs are queued, each naming its awaiter (the direct completions' tag, 7), not a task.
+    const auto& sq = l.raw_ring().sq();
+    REQUIRE(l.raw_ring().sq_ready() == 2);
+    for (std::uint32_t i = sq.sqe_tail - 2; i != sq.sqe_tail; ++i) {
+        const abi::io_uring_sqe& e = sq.sqes[i & sq.ring_mask];
+        CHECK(e.opcode == abi::IORING_OP_TIMEOUT);
+        CHECK((e.user_data & 7u) == 7u);
+    }
+    CHECK(l.in_flight() == 2);  // they count, as direct completions do
+    REQUIRE(drain(l));
+    CHECK(order == std::vector<int>{1, 2});  // -ETIME (the timer fired) is their success: 0
+    CHECK(l.in_flight() == 0);
+}
+
 TEST_CASE("coro: spawn and scope run coroutines at once and count them") {
     loop l;
     if (!open_loop(l)) return;

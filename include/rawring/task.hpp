@@ -31,8 +31,8 @@
 //
 // Cost: no allocation per operation. The awaiter of each operation lives in the coroutine frame
 // (72 bytes for a noop, 104 for a read; g++ 12, x86_64). The plain operations with one CQE
-// (noop, read, write, readv, writev, fsync, statx, stat, lstat, connect, send, recv, poll,
-// splice, close_fixed) are direct completions: the SQE's user_data names the awaiter, and the
+// (noop, sleep, sleep_until, read, write, readv, writev, fsync, statx, stat, lstat, connect,
+// send, recv, poll, splice, close_fixed) are direct completions: the SQE's user_data names the awaiter, and the
 // loop's CQ walk writes the result into it and resumes the coroutine, with no task of the pool,
 // no context and no callback (they still count in in_flight(), against the pool's capacity).
 // They go as a loop task, which points to the awaiter, when the SQ is full or tasks wait for SQ
@@ -745,6 +745,8 @@ public:
     int await_resume() const noexcept {
         // The loop resumed it directly: nothing to cancel any more (on_cqe does it for a task).
         promise_->awaiting_ = nullptr;
+        // A timer that fired is a success (on the task path the loop says so already).
+        if constexpr (Op == loop_op::timer) return res == -err::etime ? 0 : res;
         return res;
     }
 
@@ -812,8 +814,9 @@ inline auto timeout(const detail::direct_op<Op, F>& op, std::chrono::nanoseconds
 /// room in the SQ for the two before queueing the first, and the second must have no
 /// deadline (co::timeout), which would need a third SQE. Any other flag, or one that would lose
 /// the completion (IOSQE_CQE_SKIP_SUCCESS, IOSQE_BUFFER_SELECT), gives -EINVAL with nothing
-/// queued. For the operations that complete with one CQE (noop, read, write, readv, writev,
-/// fsync, statx, stat, lstat, connect, send, recv, poll, splice, close_fixed). liburing: setting
+/// queued. For the operations that complete with one CQE (noop, sleep, sleep_until, read,
+/// write, readv, writev, fsync, statx, stat, lstat, connect, send, recv, poll, splice,
+/// close_fixed). liburing: setting
 /// `sqe->flags` (`io_uring_sqe_set_flags()`).
 template <loop_op Op, class F>
 inline auto with_flags(const detail::direct_op<Op, F>& op, unsigned flags) noexcept {
@@ -824,16 +827,28 @@ inline auto with_flags(const detail::direct_op<Op, F>& op, unsigned flags) noexc
 inline auto noop(loop& l) noexcept {
     return detail::make_direct_op<loop_op::noop>(l, [](abi::io_uring_sqe* sqe) noexcept { prep_nop(sqe); });
 }
+namespace detail {
+/// A timer's SQE (IORING_OP_TIMEOUT, no completion count). The kernel reads the timespec while it
+/// takes the SQE in, at the next submit: it lives here, in the awaiter, which is still there.
+struct timer_prep {
+    abi::kernel_timespec ts;
+    unsigned flags;
+    void operator()(abi::io_uring_sqe* sqe) const noexcept { prep_timeout(sqe, &ts, 0, flags); }
+};
+inline timer_prep make_timer(std::uint64_t ns, unsigned flags) noexcept {
+    return {{static_cast<std::int64_t>(ns / 1000000000u), static_cast<std::int64_t>(ns % 1000000000u)}, flags};
+}
+} // namespace detail
+
 /// Resumes after `d` (CLOCK_MONOTONIC): 0. liburing: `io_uring_prep_timeout()`.
 inline auto sleep(loop& l, std::chrono::nanoseconds d) noexcept {
-    const std::uint64_t ns = detail::to_ns(d);
-    return detail::make_op(l, [ns](loop& lp, const context& c) noexcept { return lp.timer(ns, c); });
+    return detail::make_direct_op<loop_op::timer>(l, detail::make_timer(detail::to_ns(d), 0));
 }
 /// Resumes at `when` (std::chrono::steady_clock is CLOCK_MONOTONIC on Linux): 0.
 inline auto sleep_until(loop& l, std::chrono::steady_clock::time_point when) noexcept {
     const auto since = std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
     const std::uint64_t ns = since <= 0 ? 1 : static_cast<std::uint64_t>(since);
-    return detail::make_op(l, [ns](loop& lp, const context& c) noexcept { return lp.timer(ns, c, true); });
+    return detail::make_direct_op<loop_op::timer>(l, detail::make_timer(ns, abi::IORING_TIMEOUT_ABS));
 }
 /// read(2)/pread(2) (`offset` -1: the file position): bytes read.
 inline auto read(loop& l, int fd, void* buf, unsigned len, std::uint64_t offset = ~std::uint64_t{0}) noexcept {
