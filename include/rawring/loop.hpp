@@ -71,6 +71,10 @@ using callback = void (*)(loop& l, task& t, const abi::io_uring_cqe& cqe);
 namespace detail {
 /// What a task without a callback calls (the loop never calls a null callback: see loop::alloc_).
 inline void loop_ignore(loop&, task&, const abi::io_uring_cqe&) noexcept {}
+/// `ns` nanoseconds as the kernel's timespec (timers, deadlines, timed waits).
+inline abi::kernel_timespec to_ts(std::uint64_t ns) noexcept {
+    return {static_cast<std::int64_t>(ns / 1000000000u), static_cast<std::int64_t>(ns % 1000000000u)};
+}
 } // namespace detail
 
 /// What every operation takes. `fn` may be null (the result is dropped). `deadline_ns` (0: none)
@@ -366,8 +370,7 @@ public:
                 unsigned clock_flags = 0) noexcept {
         task* t = alloc_(loop_op::timer, c);
         if (t == nullptr) [[unlikely]] return nullptr;
-        t->ts_.tv_sec = static_cast<std::int64_t>(ns / 1000000000u);
-        t->ts_.tv_nsec = static_cast<std::int64_t>(ns % 1000000000u);
+        t->ts_ = detail::to_ts(ns);
         bool slow;
         abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep_timeout(sqe, &t->ts_, 0, clock_flags | (absolute ? abi::IORING_TIMEOUT_ABS : 0u));

@@ -682,6 +682,8 @@ struct flagged_prep {
         prep(sqe);
         sqe->flags |= static_cast<std::uint8_t>(flags);
     }
+    /// A flag co::with_flags does not pass on: the co_await gives -EINVAL, nothing queued.
+    [[nodiscard]] bool refused() const noexcept { return (flags & ~sqe_flags_allowed) != 0; }
 };
 template <class Prep>
 inline flagged_prep<Prep> add_sqe_flags(const Prep& p, unsigned flags) noexcept { return {p, flags}; }
@@ -689,8 +691,6 @@ template <class Prep>
 inline flagged_prep<Prep> add_sqe_flags(const flagged_prep<Prep>& p, unsigned flags) noexcept {
     return {p.prep, p.flags | flags};
 }
-template <class Prep> inline constexpr bool is_flagged = false;
-template <class Prep> inline constexpr bool is_flagged<flagged_prep<Prep>> = true;
 
 /// A loop task of plain kind `Op` whose SQE `prep` fills: direct_op's way through the task path.
 template <loop_op Op, class Prep>
@@ -699,7 +699,7 @@ struct prepared_issue {
     rawring::task* operator()(loop& l, const context& c) const noexcept {
         return loop_hooks::prepared(l, Op, prep, c);
     }
-    bool refused() const noexcept requires requires { prep.flags; } { return (prep.flags & ~sqe_flags_allowed) != 0; }
+    bool refused() const noexcept requires requires { prep.refused(); } { return prep.refused(); }
 };
 
 /// The awaitable of a plain operation with a single CQE, whose SQE `Prep(sqe)` fills: a direct
@@ -721,8 +721,8 @@ public:
     bool await_suspend(std::coroutine_handle<P> h) noexcept {
         promise_base& p = h.promise();
         promise_ = &p;  // (await_resume reads it on every path)
-        if constexpr (is_flagged<Prep>) {
-            if ((prep_.flags & ~sqe_flags_allowed) != 0) {
+        if constexpr (requires { prep_.refused(); }) {  // co::with_flags
+            if (prep_.refused()) {
                 res = -err::einval;  // nothing queued
                 return false;
             }
@@ -836,7 +836,7 @@ struct timer_prep {
     void operator()(abi::io_uring_sqe* sqe) const noexcept { prep_timeout(sqe, &ts, 0, flags); }
 };
 inline timer_prep make_timer(std::uint64_t ns, unsigned flags) noexcept {
-    return {{static_cast<std::int64_t>(ns / 1000000000u), static_cast<std::int64_t>(ns % 1000000000u)}, flags};
+    return {rawring::detail::to_ts(ns), flags};
 }
 } // namespace detail
 

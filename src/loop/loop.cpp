@@ -22,10 +22,6 @@ constexpr std::uint64_t ctl_exit = 3;     // parent -> child: leave run()
 constexpr std::uint8_t fd_open = 1;
 constexpr std::uint8_t fd_closed = 2;
 
-abi::kernel_timespec to_ts(std::uint64_t ns) noexcept {
-    return {static_cast<std::int64_t>(ns / 1000000000u), static_cast<std::int64_t>(ns % 1000000000u)};
-}
-
 std::uint64_t now_ns() noexcept {
     abi::kernel_timespec ts{};
     (void)sys::clock_gettime(1 /* CLOCK_MONOTONIC */, &ts);
@@ -169,7 +165,7 @@ int loop::exit() noexcept {
         // raced with a request on its way to io-wq may miss it, so ask again now and then.
         unsigned rounds = 0;
         while (in_flight_ > 0) {
-            const abi::kernel_timespec ts = to_ts(100'000'000);
+            const abi::kernel_timespec ts = detail::to_ts(100'000'000);
             const int r = step_(true, &ts);
             if (r < 0) {
                 first_err = r;
@@ -227,7 +223,7 @@ abi::io_uring_sqe* loop::sqe_slow_(task* t, unsigned need) noexcept {
 void loop::commit_slow_(task* t, abi::io_uring_sqe* sqe) noexcept {
     // Here after any trip through sqe_slow_ too: with no deadline there is nothing to do.
     if ((t->bits_ & task::bit_deadline) == 0) return;
-    t->deadline_ = to_ts(t->ctx_.deadline_ns);
+    t->deadline_ = detail::to_ts(t->ctx_.deadline_ns);
     if ((t->bits_ & task::bit_spilled) != 0) return;  // flush_pending_ links the timeout
     sqe->flags |= abi::IOSQE_IO_LINK;
     abi::io_uring_sqe* lt = ring_.get_sqe();  // sqe_ made sure of room for two
@@ -565,7 +561,7 @@ int loop::run_for(std::uint64_t ns, bool until_done) noexcept {
         if (until_done && in_flight_ == 0 && completed_head_ == nullptr) break;
         const std::uint64_t now = now_ns();
         if (now >= end) break;
-        const abi::kernel_timespec ts = to_ts(end - now);
+        const abi::kernel_timespec ts = detail::to_ts(end - now);
         const int r = step_(true, &ts);
         if (r < 0) return r;
         total += r;
