@@ -305,13 +305,14 @@ int main(int argc, char** argv) {
             const fuzz::violation v = fuzz::run(seq, *f, ro, &st);
             total_ops += st.ops;
             std::printf("%-15s %-20s %9llu ops %9llu CQEs %7llu msgs %6llu faults %6llu errors %6.2f s %8.0f ops/s  "
-                        "rings %llu resizes %llu overflows %llu splits %llu waits %llu (max overrun %.2f ms)%s\n",
+                        "rings %llu resizes %llu abandoned %llu overflows %llu splits %llu waits %llu (max overrun %.2f ms)%s\n",
                         f->name, label, static_cast<unsigned long long>(st.ops),
                         static_cast<unsigned long long>(st.cqes), static_cast<unsigned long long>(st.target_cqes),
                         static_cast<unsigned long long>(st.faults), static_cast<unsigned long long>(st.surfaced),
                         st.seconds,
                         st.seconds > 0 ? static_cast<double>(st.ops) / st.seconds : 0.0,
                         static_cast<unsigned long long>(st.rings), static_cast<unsigned long long>(st.resizes),
+                        static_cast<unsigned long long>(st.abandoned),
                         static_cast<unsigned long long>(st.overflows),
                         static_cast<unsigned long long>(st.chain_splits),
                         static_cast<unsigned long long>(st.waits_timed), st.max_overrun_ms,

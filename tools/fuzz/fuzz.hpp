@@ -163,7 +163,7 @@ struct run_stats {
     std::uint64_t faults = 0, surfaced = 0;  ///< injected faults; -errno returns seen
     std::uint64_t waits_timed = 0;
     double max_overrun_ms = 0;               ///< of a timed wait beyond its bound (kernel)
-    std::uint64_t rings = 0, resizes = 0, overflows = 0, chain_splits = 0;
+    std::uint64_t rings = 0, resizes = 0, abandoned = 0, overflows = 0, chain_splits = 0;
     std::uint64_t bytes_piped = 0;
     double seconds = 0;
 };
