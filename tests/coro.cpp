@@ -571,8 +571,11 @@ TEST_CASE("coro: a recv stream over a buffer group gives buffers back and re-arm
     }
     constexpr unsigned nbuf = 4, bufsz = 64;
     std::vector<std::byte> mem(nbuf * bufsz);
-    rawring::buffer_group g;  // before the loop: it must outlive the stream's task
+    // The group after the loop: it is exited while its ring still exists (buffer_group's
+    // contract). The stream's task, which holds buffers of the group, has ended by then: the
+    // drain below waits for it.
     loop l;
+    rawring::buffer_group g;
     if (!open_loop(l, 32)) return;
     const int gr = g.init(l.raw_ring(), 5, std::span<std::byte>(mem), bufsz, nbuf);
     if (gr < 0) {
