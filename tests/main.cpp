@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The one main every test executable shares: doctest's own, plus exit code 77 (Meson's
 // "skipped") for a kernel-suite binary on a machine where io_uring cannot be set up.
-#define DOCTEST_CONFIG_IMPLEMENT
+// doctest's implementation is tests/doctest_impl.cpp, compiled once.
 #include <doctest/doctest.h>
 
 #include "common.hpp"

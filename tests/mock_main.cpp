@@ -2,8 +2,7 @@
 // The main of test-ring-mock: the core ring tests (tests/ring.cpp) and the three core Zig tests
 // (tests/zig.cpp), unchanged, run on the mock in a process where the kernel refuses every
 // io_uring system call with EPERM, as a container's default seccomp profile does.
-#define DOCTEST_CONFIG_IMPLEMENT
-#include <doctest/doctest.h>
+#include <doctest/doctest.h>  // implemented in tests/doctest_impl.cpp
 
 #include <linux/audit.h>
 #include <linux/filter.h>
