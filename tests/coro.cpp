@@ -376,6 +376,69 @@ TEST_CASE("coro: open -> read -> close with the fds balanced") {
     CHECK(l.fds().balanced());
 }
 
+TEST_CASE("coro: close is a direct completion, and a task when the loop tracks fds") {
+    struct fns {
+        static co::task<void> close_into(loop& lp, int fd, int* res) { *res = co_await co::close(lp, fd); }
+    };
+    // Without fd tracking: the SQE names the awaiter (the direct completions' tag, 7).
+    {
+        loop l;
+        if (!open_loop(l)) return;
+        const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        REQUIRE(fd >= 0);
+        int res = 1;
+        co::scope s;
+        REQUIRE(s.spawn(fns::close_into(l, fd, &res)) == 0);
+        REQUIRE(l.raw_ring().sq_ready() == 1);
+        const auto& sq = l.raw_ring().sq();
+        const abi::io_uring_sqe& e = sq.sqes[(sq.sqe_tail - 1) & sq.ring_mask];
+        CHECK(e.opcode == abi::IORING_OP_CLOSE);
+        CHECK(e.fd == fd);
+        CHECK((e.user_data & 7u) == 7u);
+        CHECK(l.in_flight() == 1);
+        REQUIRE(drain(l));
+        CHECK(res == 0);
+        CHECK(::fcntl(fd, F_GETFD) == -1);  // closed
+        CHECK(errno == EBADF);
+        // Closed twice: the kernel's -EBADF.
+        REQUIRE(s.spawn(fns::close_into(l, fd, &res)) == 0);
+        REQUIRE(drain(l));
+        CHECK(res == -EBADF);
+        CHECK(l.in_flight() == 0);
+    }
+    // With fd tracking: a task carries it, whose completion the tracking reads.
+    {
+        loop l;
+        loop_options o;
+        o.track_fds = 4096;
+        if (!open_loop(l, 32, o)) return;
+        struct opener {
+            static co::task<int> open_close(loop& lp, int* closed) {
+                const int fd = co_await co::open(lp, "/dev/null", O_RDONLY | O_CLOEXEC);
+                if (fd < 0) co_return fd;
+                *closed = co_await co::close(lp, fd);
+                co_return fd;
+            }
+        };
+        int closed = 1;
+        const int fd = run_value(l, opener::open_close(l, &closed));
+        REQUIRE(fd >= 0);
+        CHECK(closed == 0);
+        CHECK(l.fds().balanced());
+        CHECK(::fcntl(fd, F_GETFD) == -1);
+        int res = 1;
+        co::scope s;
+        REQUIRE(s.spawn(fns::close_into(l, fd, &res)) == 0);
+        const auto& sq = l.raw_ring().sq();
+        REQUIRE(l.raw_ring().sq_ready() == 1);
+        CHECK((sq.sqes[(sq.sqe_tail - 1) & sq.ring_mask].user_data & 7u) != 7u);
+        REQUIRE(drain(l));
+        CHECK(res == -EBADF);
+        CHECK(l.fds().closed_twice == 1);  // seen by the tracking
+        CHECK(l.fds().open == 0);
+    }
+}
+
 TEST_CASE("coro: fsync, statx, stat and lstat") {
     loop l;
     if (!open_loop(l)) return;

@@ -716,6 +716,7 @@ private:
     /// A task of plain kind `op` whose SQE `prep` fills: the loop's own operations, for callers
     /// that hold their arguments elsewhere (rawring/task.hpp's awaiters, when the direct path
     /// cannot take them).
+    /// A close's task keeps the SQE's fd, as close() does, for the fd tracking.
     template <class Prep>
     task* prepared_(loop_op op, const Prep& prep, const context& c) noexcept {
         task* t = alloc_(op, c);
@@ -723,8 +724,12 @@ private:
         bool slow;
         abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep(sqe);
+        if (op == loop_op::close) t->fd_ = sqe->fd;
         return commit_(t, sqe, slow);
     }
+    /// Whether loop_options::track_fds is on: a close must then go as a task (prepared_), whose
+    /// completion the tracking sees.
+    [[nodiscard]] bool tracks_fds_() const noexcept { return fd_state_ != nullptr; }
 
     /// An SQE for a direct completion, or nullptr: no room in the pool's count (a direct
     /// completion leaves the pool's last task free, since a cancel of it needs one; or shutting

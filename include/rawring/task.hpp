@@ -32,12 +32,13 @@
 // Cost: no allocation per operation. The awaiter of each operation lives in the coroutine frame
 // (72 bytes for a noop, 104 for a read; g++ 12, x86_64). The plain operations with one CQE
 // (noop, sleep, sleep_until, read, write, readv, writev, fsync, statx, stat, lstat, connect,
-// send, recv, poll, splice, close_fixed) are direct completions: the SQE's user_data names the awaiter, and the
-// loop's CQ walk writes the result into it and resumes the coroutine, with no task of the pool,
-// no context and no callback (they still count in in_flight(), against the pool's capacity).
-// They go as a loop task, which points to the awaiter, when the SQ is full or tasks wait for SQ
-// room, while a loop_mock is attached, and with a deadline (co::timeout); the other operations
-// always do. Each task<T> call allocates its frame: the promise (80 bytes, 88 for task<int>),
+// send, recv, poll, splice, close, close_fixed) are direct completions: the SQE's user_data
+// names the awaiter, and the loop's CQ walk writes the result into it and resumes the coroutine,
+// with no task of the pool, no context and no callback (they still count in in_flight(), against
+// the pool's capacity). They go as a loop task, which points to the awaiter, when the SQ is full
+// or tasks wait for SQ room, while a loop_mock is attached, with a deadline (co::timeout), and,
+// for close, when the loop tracks fds (loop_options::track_fds reads a close's completion); the
+// other operations always do. Each task<T> call allocates its frame: the promise (80 bytes, 88 for task<int>),
 // the coroutine's locals and awaiters, the compiler's state, plus a 16-byte header naming the
 // allocator: 216 bytes (g++ 12 -O2) for a coroutine awaiting one noop, about 312 with a 64-byte
 // buffer and a read. Frames come from operator new (nothrow: a task whose frame cannot be had
@@ -493,6 +494,7 @@ struct loop_hooks {
     static rawring::task* prepared(loop& l, loop_op op, const Prep& prep, const context& c) noexcept {
         return l.prepared_(op, prep, c);
     }
+    static bool tracks_fds(const loop& l) noexcept { return l.tracks_fds_(); }
 };
 
 /// What every awaited operation keeps in the frame; the loop's task points to it (context::user),
@@ -730,6 +732,10 @@ public:
             // both now, so that the next operation's SQE cannot need a submit of its own.
             if ((prep_.flags & sqe_flags_link) != 0 && loop_->raw_ring().sq_space_left() < 2) (void)loop_->submit();
         }
+        // A close the loop's fd tracking must see goes as a task (the tracking reads its CQE).
+        if constexpr (Op == loop_op::close) {
+            if (loop_hooks::tracks_fds(*loop_)) return by_task_(p);
+        }
         // Null also while in_flight() + 1 >= capacity(): the pool's last task stays free, for a
         // cancel, and a direct completion counts as a task.
         if (abi::io_uring_sqe* sqe = loop_hooks::direct_sqe(*loop_)) [[likely]] {
@@ -815,7 +821,7 @@ inline auto timeout(const detail::direct_op<Op, F>& op, std::chrono::nanoseconds
 /// deadline (co::timeout), which would need a third SQE. Any other flag, or one that would lose
 /// the completion (IOSQE_CQE_SKIP_SUCCESS, IOSQE_BUFFER_SELECT), gives -EINVAL with nothing
 /// queued. For the operations that complete with one CQE (noop, sleep, sleep_until, read,
-/// write, readv, writev, fsync, statx, stat, lstat, connect, send, recv, poll, splice,
+/// write, readv, writev, fsync, statx, stat, lstat, connect, send, recv, poll, splice, close,
 /// close_fixed). liburing: setting
 /// `sqe->flags` (`io_uring_sqe_set_flags()`).
 template <loop_op Op, class F>
@@ -877,7 +883,7 @@ inline auto open(loop& l, const char* path, int flags, unsigned mode = 0, int df
 }
 /// close(2): 0.
 inline auto close(loop& l, int fd) noexcept {
-    return detail::make_op(l, [=](loop& lp, const context& c) noexcept { return lp.close(fd, c); });
+    return detail::make_direct_op<loop_op::close>(l, [=](abi::io_uring_sqe* sqe) noexcept { prep_close(sqe, fd); });
 }
 /// fsync(2) (IORING_FSYNC_DATASYNC: fdatasync): 0.
 inline auto fsync(loop& l, int fd, unsigned flags = 0) noexcept {
