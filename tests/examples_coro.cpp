@@ -244,15 +244,15 @@ TEST_CASE("example: echo") {
 
 TEST_CASE("example: cat") {
     if (!check_exact("cat", "cat: 3 files (0, 1048593 and 3000 bytes) copied in order into one, every byte checked; "
-                            "4 reads of 128 KiB in flight, each batch written while the next is read\n"))
+                            "2 reads of 512 KiB in flight, each batch written while the next is read\n"))
         return;
-    // cat FILE...: the files back to back on stdout (one of them bigger than a batch of reads).
-    const test_file a("first file\n"), b(binary_pattern(700'001, 3)), empty(""), c("last\n");
+    // cat FILE...: the files back to back on stdout (one of them bigger than two batches of reads).
+    const test_file a("first file\n"), b(binary_pattern(2'500'001, 3)), empty(""), c("last\n");
     outcome o;
     REQUIRE(run_example("cat", o, {a.path, b.path, empty.path, c.path}));
     CHECK(o.exit_code == 0);
     CHECK(o.err.empty());
-    CHECK(o.out.size() == 11 + 700'001 + 5);
+    CHECK(o.out.size() == 11 + 2'500'001 + 5);
     CHECK(o.out == a.read() + b.read() + c.read());
     // A file that is not there: cat(1)'s message and status 1.
     REQUIRE(run_example("cat", o, {a.path, "/nonexistent/rawring-cat"}));
