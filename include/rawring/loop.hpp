@@ -659,7 +659,12 @@ private:
         task* t = free_;
         free_ = t->next_;
         ++in_flight_;
-        t->ctx_ = c;
+        // Field by field: g++ copies the struct whole by way of a stack copy of it, 3 more
+        // instructions per operation (loop-bench's nop at batch 32: +39.97 -> +36.9).
+        t->ctx_.fn = c.fn;
+        t->ctx_.user = c.user;
+        t->ctx_.tag = c.tag;
+        t->ctx_.deadline_ns = c.deadline_ns;
         // A null callback becomes one that does nothing, so that step_'s fast path calls without
         // a test (the test folds away here when, as usual, the context's callback is known).
         if (c.fn == nullptr) t->ctx_.fn = detail::loop_ignore;
