@@ -296,7 +296,12 @@ struct ring_state {
 
     /// On an SQPOLL ring with a full SQ, waits until the kernel thread has consumed at least one
     /// SQE (IORING_ENTER_SQ_WAIT). Returns 0 at once without SQPOLL or with space left, else
-    /// what the enter returns (0, or -errno: -EINVAL before Linux 5.10, -EBADF...).
+    /// what the enter returns (0, or -errno: -EINVAL before Linux 5.10, -EBADF...). A kernel
+    /// without the 2024 fix of its full-SQ test (in stable kernels from 5.10 on; Linux 6.1 in
+    /// CI showed it) may return once its thread has taken SQEs but before it published the new
+    /// head: sq_space_left() can then still be 0 for a moment (liburing's sqring_wait returns
+    /// then too). Call it again until there is room: on such a kernel it returns at once until
+    /// the thread has published the head, which it does when it has issued what it took.
     /// liburing: `io_uring_sqring_wait()` (and `__io_uring_sqring_wait()`). Since Linux 5.10.
     [[nodiscard]] int sqring_wait() noexcept {
         if (!sqpoll_() || sq_space_left() != 0) return 0;
