@@ -405,13 +405,7 @@ public:
     }
     /// close(2).
     task* close(int fd, const context& c) noexcept {
-        task* t = alloc_(loop_op::close, c);
-        if (t == nullptr) [[unlikely]] return nullptr;
-        t->fd_ = fd;
-        bool slow;
-        abi::io_uring_sqe* sqe = sqe_(t, slow);
-        prep_close(sqe, fd);
-        return commit_(t, sqe, slow);
+        return prepared_(loop_op::close, [fd](abi::io_uring_sqe* sqe) noexcept { prep_close(sqe, fd); }, c);
     }
     /// fsync(2) (IORING_FSYNC_DATASYNC in `flags`: fdatasync).
     task* fsync(int fd, unsigned flags, const context& c) noexcept {
@@ -721,7 +715,7 @@ private:
     /// A task of plain kind `op` whose SQE `prep` fills: the loop's own operations, for callers
     /// that hold their arguments elsewhere (rawring/task.hpp's awaiters, when the direct path
     /// cannot take them).
-    /// A close's task keeps the SQE's fd, as close() does, for the fd tracking.
+    /// A close's task keeps the SQE's fd, for the fd tracking (close() comes here too).
     template <class Prep>
     task* prepared_(loop_op op, const Prep& prep, const context& c) noexcept {
         task* t = alloc_(op, c);
