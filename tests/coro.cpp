@@ -28,6 +28,7 @@
 #include "ops_util.hpp"
 #include "rawring/loop.hpp"
 #include "rawring/mock.hpp"
+#include "rawring/register.hpp"
 #include "rawring/task.hpp"
 
 // Every operator new of this executable is counted (count_new.hpp); a case reads the count
@@ -346,6 +347,40 @@ TEST_CASE("coro: readv and writev move every byte") {
     std::string got;
     CHECK(run_value(l, fns::body(l, f.fd, &got)) == 808);
     CHECK(got == "abcdefgh");
+}
+
+TEST_CASE("coro: read_fixed and write_fixed through a registered buffer, direct and as a task") {
+    loop l;
+    if (!open_loop(l)) return;
+    temp_file f;
+    alignas(4096) static char buf[8192];
+    std::memset(buf, 0, sizeof buf);
+    std::memcpy(buf + 64, "fixed bytes", 11);
+    const iovec v{buf, sizeof buf};
+    REQUIRE(rawring::register_buffers(l.raw_ring(), &v, 1) == 0);
+    struct fns {
+        static co::task<int> body(loop& lp, int fd) {
+            // Direct completions.
+            int n = co_await co::write_fixed(lp, fd, buf + 64, 11, 2, 0);
+            if (n != 11) co_return 1000 + n;
+            n = co_await co::read_fixed(lp, fd, buf + 4096, 5, 8, 0);
+            if (n != 5) co_return 2000 + n;
+            // With a deadline: a loop task (loop_op::read_fixed) and a LINK_TIMEOUT.
+            n = co_await co::timeout(co::read_fixed(lp, fd, buf + 6000, 13, 0, 0), std::chrono::seconds(30));
+            if (n != 13) co_return 3000 + n;
+            // Past the end of the registered buffer.
+            n = co_await co::read_fixed(lp, fd, buf + 8190, 4, 0, 0);
+            co_return n;
+        }
+    };
+    CHECK(run_value(l, fns::body(l, f.fd)) == -EFAULT);
+    CHECK(rawring_test::ops::slurp(f.path) == std::string(2, '\0') + "fixed bytes");
+    CHECK(str(buf + 4096, 5) == "bytes");
+    CHECK(str(buf + 6000, 13) == std::string(2, '\0') + "fixed bytes");
+    CHECK(buf[8190] == 0);
+    CHECK(buf[8191] == 0);
+    CHECK(l.in_flight() == 0);
+    CHECK(rawring::unregister_buffers(l.raw_ring()) == 0);
 }
 
 TEST_CASE("coro: open -> read -> close with the fds balanced") {

@@ -107,7 +107,7 @@ struct direct_completion {
 /// beyond the callback (kept in one range so the common path is one compare).
 enum class loop_op : std::uint8_t {
     noop, read, write, readv, writev, fsync, statx, connect, send, recv, send_zc, poll, splice,
-    msg_value, send_fd, close_fixed,
+    msg_value, send_fd, close_fixed, read_fixed, write_fixed,
     // ---- completions the loop works on (first_special onwards) ----
     timer, open, close, socket, accept, accept_multishot, recv_multishot, install_fixed,
     tcp_connect, run_on, cancel,
@@ -384,6 +384,31 @@ public:
     /// write(2)/pwrite(2) of `len` bytes at `offset` (-1: the file position).
     task* write(int fd, const void* buf, unsigned len, std::uint64_t offset, const context& c) noexcept {
         return rw_(loop_op::write, abi::IORING_OP_WRITE, fd, buf, len, offset, c);
+    }
+    /// read into a registered buffer (IORING_OP_READ_FIXED): `buf`..`buf + len` must lie inside
+    /// buffer `buf_index` of the ring's table (rawring::register_buffers on raw_ring()), which
+    /// spares the kernel mapping the pages on every read. res: bytes read, -EFAULT when the range
+    /// is outside the buffer, -EINVAL (or -EFAULT) for an index not registered.
+    /// liburing: `io_uring_prep_read_fixed()`. Since Linux 5.1.
+    task* read_fixed(int fd, void* buf, unsigned len, std::uint64_t offset, unsigned buf_index,
+                     const context& c) noexcept {
+        task* t = alloc_(loop_op::read_fixed, c);
+        if (t == nullptr) [[unlikely]] return nullptr;
+        bool slow;
+        abi::io_uring_sqe* sqe = sqe_(t, slow);
+        prep_read_fixed(sqe, fd, buf, len, offset, static_cast<int>(buf_index));
+        return commit_(t, sqe, slow);
+    }
+    /// write from a registered buffer (IORING_OP_WRITE_FIXED), as read_fixed.
+    /// liburing: `io_uring_prep_write_fixed()`. Since Linux 5.1.
+    task* write_fixed(int fd, const void* buf, unsigned len, std::uint64_t offset, unsigned buf_index,
+                      const context& c) noexcept {
+        task* t = alloc_(loop_op::write_fixed, c);
+        if (t == nullptr) [[unlikely]] return nullptr;
+        bool slow;
+        abi::io_uring_sqe* sqe = sqe_(t, slow);
+        prep_write_fixed(sqe, fd, buf, len, offset, static_cast<int>(buf_index));
+        return commit_(t, sqe, slow);
     }
     /// readv(2)/preadv(2); `iov` must stay valid until the callback.
     task* readv(int fd, const iovec* iov, unsigned n, std::uint64_t offset, const context& c) noexcept {
@@ -923,6 +948,8 @@ private:
         case loop_op::write: return {{abi::IORING_OP_WRITE}};
         case loop_op::readv: return {{abi::IORING_OP_READV}};
         case loop_op::writev: return {{abi::IORING_OP_WRITEV}};
+        case loop_op::read_fixed: return {{abi::IORING_OP_READ_FIXED}};
+        case loop_op::write_fixed: return {{abi::IORING_OP_WRITE_FIXED}};
         case loop_op::fsync: return {{abi::IORING_OP_FSYNC}};
         case loop_op::statx: return {{abi::IORING_OP_STATX}};
         case loop_op::connect: return {{abi::IORING_OP_CONNECT}};

@@ -31,8 +31,8 @@
 //
 // Cost: no allocation per operation. The awaiter of each operation lives in the coroutine frame
 // (72 bytes for a noop, 104 for a read; g++ 12, x86_64). The plain operations with one CQE
-// (noop, sleep, sleep_until, read, write, readv, writev, fsync, statx, stat, lstat, connect,
-// send, recv, poll, splice, close, close_fixed) are direct completions: the SQE's user_data
+// (noop, sleep, sleep_until, read, write, read_fixed, write_fixed, readv, writev, fsync, statx,
+// stat, lstat, connect, send, recv, poll, splice, close, close_fixed) are direct completions: the SQE's user_data
 // names the awaiter, and the loop's CQ walk writes the result into it and resumes the coroutine,
 // with no task of the pool, no context and no callback (they still count in in_flight(), against
 // the pool's capacity). They go as a loop task, which points to the awaiter, when the SQ is full
@@ -821,8 +821,8 @@ inline auto timeout(const detail::direct_op<Op, F>& op, std::chrono::nanoseconds
 /// deadline (co::timeout), which would need a third SQE. Any other flag, or one that would lose
 /// the completion (IOSQE_CQE_SKIP_SUCCESS, IOSQE_BUFFER_SELECT), gives -EINVAL with nothing
 /// queued. For the operations that complete with one CQE (noop, sleep, sleep_until, read,
-/// write, readv, writev, fsync, statx, stat, lstat, connect, send, recv, poll, splice, close,
-/// close_fixed). liburing: setting
+/// write, read_fixed, write_fixed, readv, writev, fsync, statx, stat, lstat, connect, send, recv,
+/// poll, splice, close, close_fixed). liburing: setting
 /// `sqe->flags` (`io_uring_sqe_set_flags()`).
 template <loop_op Op, class F>
 inline auto with_flags(const detail::direct_op<Op, F>& op, unsigned flags) noexcept {
@@ -865,6 +865,20 @@ inline auto read(loop& l, int fd, void* buf, unsigned len, std::uint64_t offset 
 inline auto write(loop& l, int fd, const void* buf, unsigned len, std::uint64_t offset = ~std::uint64_t{0}) noexcept {
     return detail::make_direct_op<loop_op::write>(
         l, [=](abi::io_uring_sqe* sqe) noexcept { prep_rw(abi::IORING_OP_WRITE, sqe, fd, buf, len, offset); });
+}
+/// A read into registered buffer `buf_index` (IORING_OP_READ_FIXED; see loop::read_fixed):
+/// bytes read.
+inline auto read_fixed(loop& l, int fd, void* buf, unsigned len, std::uint64_t offset, unsigned buf_index) noexcept {
+    return detail::make_direct_op<loop_op::read_fixed>(l, [=](abi::io_uring_sqe* sqe) noexcept {
+        prep_read_fixed(sqe, fd, buf, len, offset, static_cast<int>(buf_index));
+    });
+}
+/// A write from registered buffer `buf_index` (IORING_OP_WRITE_FIXED): bytes written.
+inline auto write_fixed(loop& l, int fd, const void* buf, unsigned len, std::uint64_t offset,
+                        unsigned buf_index) noexcept {
+    return detail::make_direct_op<loop_op::write_fixed>(l, [=](abi::io_uring_sqe* sqe) noexcept {
+        prep_write_fixed(sqe, fd, buf, len, offset, static_cast<int>(buf_index));
+    });
 }
 /// readv(2)/preadv(2); `iov` lives in the caller's frame.
 inline auto readv(loop& l, int fd, const iovec* iov, unsigned n, std::uint64_t offset = ~std::uint64_t{0}) noexcept {
