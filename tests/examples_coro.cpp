@@ -244,7 +244,8 @@ TEST_CASE("example: echo") {
 
 TEST_CASE("example: cat") {
     if (!check_exact("cat", "cat: 3 files (0, 1048593 and 3000 bytes) copied in order into one, every byte checked; "
-                            "2 reads of 512 KiB in flight, each batch written while the next is read\n"))
+                            "2 reads of 128 KiB in flight into registered buffers, each batch written while the next "
+                            "is read\n"))
         return;
     // cat FILE...: the files back to back on stdout (one of them bigger than two batches of reads).
     const test_file a("first file\n"), b(binary_pattern(2'500'001, 3)), empty(""), c("last\n");
