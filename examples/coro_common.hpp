@@ -356,14 +356,18 @@ inline co::task<int> http_connection(rawring::loop& l, int client) {
         have += static_cast<std::size_t>(n);
         std::size_t used = 0;
         while (const std::size_t end = head_end(buf + used, have - used)) {
-            // One send almost always takes it all; send_all (a coroutine of its own, so a
-            // frame to allocate) only for the rest of a short one.
+            // The response is static, so it goes fire-and-forget (loop::post_send): no CQE
+            // when it succeeds, and so no trip through the loop before the next receive. A
+            // failed send is only counted; the next receive sees the broken connection.
             const auto& r = http_response;
+            used += end;
+            if (l.post_send(fd.fd, r.data(), static_cast<unsigned>(r.size()), MSG_NOSIGNAL) == 0) continue;
+            // No SQE for it: an awaited send. One send almost always takes it all; send_all (a
+            // coroutine of its own, so a frame to allocate) only for the rest of a short one.
             int sent = co_await co::send(l, fd.fd, r.data(), r.size(), MSG_NOSIGNAL);
             if (sent >= 0 && static_cast<std::size_t>(sent) < r.size())
                 sent = co_await send_all(l, fd.fd, r.data() + sent, r.size() - static_cast<std::size_t>(sent));
             if (sent < 0) co_return sent;
-            used += end;
         }
         std::memmove(buf, buf + used, have - used);
         have -= used;

@@ -245,6 +245,42 @@ void post_value_round_trips(loop& parent, unsigned rounds) {
     CHECK(parent.post_value(target, 1, 1) == -ECANCELED);  // torn down
 }
 
+/// post_send: three sends on a socketpair with no task and no CQE, their bytes in order at the
+/// peer; then sends the kernel fails (the peer closed: -EPIPE; an fd that is not open: -EBADF),
+/// which post_failures() counts and nothing else sees.
+void post_send_checks(loop& l) {
+    int sv[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+    static const char parts[3][6] = {"one, ", "two, ", "three"};  // outlive the loop's sends
+    // The CQ's tail, which every CQE posted moves.
+    auto cq_tail = [&l] { return std::atomic_ref<std::uint32_t>(*l.raw_ring().cq().ktail).load(); };
+    const std::uint32_t tail0 = cq_tail();
+    for (const auto& p : parts) REQUIRE(l.post_send(sv[0], p, 5, MSG_NOSIGNAL) == 0);
+    CHECK(l.in_flight() == 0);  // no task
+    REQUIRE(l.submit() == 3);
+    // (The kernel sends at the submit; the mock when the loop next enters the ring.)
+    char got[32] = {};
+    std::size_t have = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    while (have < 15 && ms_since(t0) < 20000) {
+        (void)l.run_for(1 * ms_ns);
+        const ssize_t n = ::recv(sv[1], got + have, sizeof got - have, MSG_DONTWAIT);
+        if (n > 0) have += static_cast<std::size_t>(n);
+    }
+    CHECK(str(got, have) == "one, two, three");
+    REQUIRE(l.run(rawring::run_mode::once) >= 0);
+    CHECK(cq_tail() == tail0);  // the successes posted no CQE
+    CHECK(l.post_failures() == 0);
+    ::close(sv[1]);
+    REQUIRE(l.post_send(sv[0], parts[0], 5, MSG_NOSIGNAL) == 0);
+    ::close(sv[0]);
+    REQUIRE(l.post_send(sv[0], parts[1], 5, MSG_NOSIGNAL) == 0);  // (no fd of that number now)
+    const auto t1 = std::chrono::steady_clock::now();
+    while (l.post_failures() < 2 && ms_since(t1) < 20000) (void)l.run_for(5 * ms_ns);
+    CHECK(l.post_failures() == 2);
+    CHECK(l.in_flight() == 0);
+}
+
 /// write_fixed and read_fixed through one registered 8 KiB buffer, at places inside it, checked
 /// in the file and in the buffer; a range past the buffer's end and a buffer index not
 /// registered fail with -EFAULT, as the kernel answers, and move no byte.
@@ -428,6 +464,14 @@ TEST_CASE("loop: read_fixed and write_fixed through a registered buffer") {
     if (!open_loop(l)) return;
     temp_file f;
     fixed_buffer_rw(l, f.fd);
+}
+
+TEST_CASE("loop: post_send sends with no task and no CQE, and counts the sends that fail") {
+    loop l;
+    if (!open_loop(l)) return;
+    post_send_checks(l);
+    CHECK(l.exit() == 0);
+    CHECK(l.post_send(0, "x", 1, 0) == -ECANCELED);  // torn down
 }
 
 TEST_CASE("loop: readv and writev move every byte") {
@@ -1641,6 +1685,28 @@ TEST_CASE("loop: mock read_fixed and write_fixed through a registered buffer") {
     CHECK(mock->owns(l.ring_fd()));
     temp_file f;
     fixed_buffer_rw(l, f.fd);
+    CHECK(l.exit() == 0);
+    CHECK(mock->leftovers().empty());
+}
+
+TEST_CASE("loop: mock post_send sends with no task and no CQE, and counts the sends that fail") {
+    rawring::mock::scope mock;
+    loop l;
+    REQUIRE(l.init(16) == 0);
+    CHECK(mock->owns(l.ring_fd()));
+    // The mock does not perform sends: this handler does, on the real socket, and checks what
+    // post_send asked for.
+    unsigned sends = 0, bad_flags = 0;
+    mock->on(abi::IORING_OP_SEND, [&](const rawring::mock::request& rq) {
+        ++sends;
+        if ((rq.sqe.flags & abi::IOSQE_CQE_SKIP_SUCCESS) == 0 || (rq.sqe.msg_flags & MSG_WAITALL) == 0) ++bad_flags;
+        const ssize_t n = ::send(rq.sqe.fd, reinterpret_cast<const void*>(static_cast<std::uintptr_t>(rq.sqe.addr)),
+                                 rq.sqe.len, static_cast<int>(rq.sqe.msg_flags | MSG_DONTWAIT));
+        return rawring::mock::action::now(n >= 0 ? static_cast<std::int32_t>(n) : -errno);
+    });
+    post_send_checks(l);
+    CHECK(sends == 5);
+    CHECK(bad_flags == 0);
     CHECK(l.exit() == 0);
     CHECK(mock->leftovers().empty());
 }

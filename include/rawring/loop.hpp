@@ -590,7 +590,17 @@ public:
     /// (no SQE even after submitting). liburing:
     /// `io_uring_prep_msg_ring()` with `IOSQE_CQE_SKIP_SUCCESS`. Since Linux 5.18.
     [[nodiscard]] int post_value(loop& target, std::uint64_t data, std::int32_t value) noexcept;
-    /// Sends of post_value that the kernel failed.
+    /// Sends `len` bytes of `buf` on socket `fd` (MSG_* `flags`, with MSG_WAITALL added, so the
+    /// kernel finishes a stream socket's short send itself), fire-and-forget as post_value: no
+    /// task, no callback, and no CQE when the send succeeds (IOSQE_CQE_SKIP_SUCCESS), so a
+    /// server's reply costs no completion to reap and no wake-up. A send that fails or ends
+    /// short (the peer gone: -EPIPE, -ECONNRESET...) is only counted, in post_failures(): the
+    /// connection's next recv sees the same trouble. The loop never learns when the kernel is
+    /// done with `buf`, so it must stay valid until exit(): meant for bytes that outlive the
+    /// loop (a static response); use send for anything else. Queued, and returns, as post_value.
+    /// liburing: `io_uring_prep_send()` with `IOSQE_CQE_SKIP_SUCCESS`. Since Linux 5.17.
+    [[nodiscard]] int post_send(int fd, const void* buf, unsigned len, int flags) noexcept;
+    /// Posts (post_value, post_send) that the kernel failed.
     [[nodiscard]] unsigned post_failures() const noexcept { return post_failures_; }
     /// Runs `c.fn` on `target`'s thread (its `loop&` is `target`, res 0); the task returns to
     /// this loop's pool once `target` has run it. If the message cannot be sent the callback runs
@@ -791,6 +801,7 @@ private:
     unsigned run_completed_() noexcept;
     void flush_pending_() noexcept;
     abi::io_uring_sqe* internal_sqe_() noexcept;
+    int post_sqe_(abi::io_uring_sqe*& sqe) noexcept;
     void begin_stop_() noexcept;
     void cancel_everything_() noexcept;
     unsigned cancel_pending_(bool (*match)(const task&, int), int arg) noexcept;

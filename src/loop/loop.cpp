@@ -705,15 +705,32 @@ task* loop::msg_value(loop& target, std::uint64_t data, std::int32_t value, cons
     return commit_(t, sqe, slow);
 }
 
-int loop::post_value(loop& target, std::uint64_t data, std::int32_t value) noexcept {
+/// The SQE of a fire-and-forget post (post_value, post_send): 0, or -ECANCELED / -EBUSY.
+int loop::post_sqe_(abi::io_uring_sqe*& sqe) noexcept {
     if (stopping_ || !ring_.is_open()) [[unlikely]] return -detail::loop_ecanceled;
-    abi::io_uring_sqe* sqe = ring_.get_sqe();
+    sqe = ring_.get_sqe();
     if (sqe == nullptr) [[unlikely]] {
         sqe = internal_sqe_();
         if (sqe == nullptr) return -err::ebusy;
     }
+    return 0;
+}
+
+int loop::post_value(loop& target, std::uint64_t data, std::int32_t value) noexcept {
+    abi::io_uring_sqe* sqe;
+    if (const int r = post_sqe_(sqe); r < 0) [[unlikely]] return r;
     target.msg_sync_.fetch_add(1, std::memory_order_release);  // see loop.hpp
     prep_msg_ring(sqe, target.ring_fd(), static_cast<unsigned>(value), (data << 3) | tag_value, 0);
+    sqe->flags |= abi::IOSQE_CQE_SKIP_SUCCESS;
+    sqe->user_data = internal_post;
+    return 0;
+}
+
+int loop::post_send(int fd, const void* buf, unsigned len, int flags) noexcept {
+    constexpr int msg_waitall = 0x100;  // MSG_WAITALL (the same on every Linux architecture)
+    abi::io_uring_sqe* sqe;
+    if (const int r = post_sqe_(sqe); r < 0) [[unlikely]] return r;
+    prep_send(sqe, fd, buf, len, flags | msg_waitall);
     sqe->flags |= abi::IOSQE_CQE_SKIP_SUCCESS;
     sqe->user_data = internal_post;
     return 0;
