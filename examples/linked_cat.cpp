@@ -6,9 +6,9 @@
 //   linked_cat IN OUT   copies file IN to file OUT (created or truncated)
 //   linked_cat          a demo: a temporary file of 1048699 bytes copied to another, checked
 //
-// On rawring::ring directly, not on the coroutine layer: rawring::loop (and so rawring::co)
-// submits every operation on its own and has no IO_LINK chains, so this example prepares the
-// SQEs itself, as a liburing program would:
+// On rawring::ring directly, as a liburing program would write it: the example prepares the
+// SQEs of each chain itself (on the coroutine layer, co::with_flags(op, IOSQE_IO_LINK) links an
+// operation to the next one started, as the test `coro: with_flags IOSQE_IO_LINK ...` shows):
 //     read  (in,  buf[s], len, off)  flags IOSQE_IO_LINK   user_data: slot s, read
 //     write (out, buf[s], len, off)                        user_data: slot s, write
 // Both go in one submit; the write runs only if the read succeeded with exactly `len` bytes
