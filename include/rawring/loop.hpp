@@ -392,13 +392,17 @@ public:
     /// liburing: `io_uring_prep_read_fixed()`. Since Linux 5.1.
     task* read_fixed(int fd, void* buf, unsigned len, std::uint64_t offset, unsigned buf_index,
                      const context& c) noexcept {
-        return rw_fixed_(loop_op::read_fixed, abi::IORING_OP_READ_FIXED, fd, buf, len, offset, buf_index, c);
+        return prepared_(loop_op::read_fixed, [=](abi::io_uring_sqe* sqe) noexcept {
+            prep_read_fixed(sqe, fd, buf, len, offset, static_cast<int>(buf_index));
+        }, c);
     }
     /// write from a registered buffer (IORING_OP_WRITE_FIXED), as read_fixed.
     /// liburing: `io_uring_prep_write_fixed()`. Since Linux 5.1.
     task* write_fixed(int fd, const void* buf, unsigned len, std::uint64_t offset, unsigned buf_index,
                       const context& c) noexcept {
-        return rw_fixed_(loop_op::write_fixed, abi::IORING_OP_WRITE_FIXED, fd, buf, len, offset, buf_index, c);
+        return prepared_(loop_op::write_fixed, [=](abi::io_uring_sqe* sqe) noexcept {
+            prep_write_fixed(sqe, fd, buf, len, offset, static_cast<int>(buf_index));
+        }, c);
     }
     /// readv(2)/preadv(2); `iov` must stay valid until the callback.
     task* readv(int fd, const iovec* iov, unsigned n, std::uint64_t offset, const context& c) noexcept {
@@ -737,22 +741,10 @@ private:
         return commit_(t, sqe, slow);
     }
 
-    /// rw_ with registered buffer `buf_index` (READ_FIXED, WRITE_FIXED).
-    task* rw_fixed_(loop_op op, unsigned opcode, int fd, const void* buf, unsigned len,
-                    std::uint64_t offset, unsigned buf_index, const context& c) noexcept {
-        task* t = alloc_(op, c);
-        if (t == nullptr) [[unlikely]] return nullptr;
-        bool slow;
-        abi::io_uring_sqe* sqe = sqe_(t, slow);
-        prep_rw(static_cast<int>(opcode), sqe, fd, buf, len, offset);
-        sqe->buf_index = static_cast<std::uint16_t>(buf_index);
-        return commit_(t, sqe, slow);
-    }
-
     /// A task of plain kind `op` whose SQE `prep` fills: the loop's own operations, for callers
     /// that hold their arguments elsewhere (rawring/task.hpp's awaiters, when the direct path
-    /// cannot take them).
-    /// A close's task keeps the SQE's fd, for the fd tracking (close() comes here too).
+    /// cannot take them), and the loop's operations that fill their SQE with a prep helper
+    /// (close, read_fixed, write_fixed). A close's task keeps the SQE's fd, for the fd tracking.
     template <class Prep>
     task* prepared_(loop_op op, const Prep& prep, const context& c) noexcept {
         task* t = alloc_(op, c);
