@@ -1345,6 +1345,86 @@ TEST_CASE("loop: post_value round trips between two threads without tasks or sen
     post_value_round_trips(parent, 10000);
 }
 
+/// The thread's CPU time in milliseconds.
+double thread_cpu_ms() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+/// Waits (sleeping, bounded) until `l`'s thread waits in the kernel.
+bool until_waiting(const loop& l) {
+    const auto t0 = std::chrono::steady_clock::now();
+    while (!l.waiting()) {
+        if (ms_since(t0) > 20000) return false;
+        ::usleep(1000);
+    }
+    return true;
+}
+
+TEST_CASE("loop: messages to a waiting loop arrive, and the sender still sleeps out its deadline when none answers") {
+    if (!op_ok(abi::IORING_OP_MSG_RING)) {
+        RAWRING_SKIP("no MSG_RING");
+        return;
+    }
+    loop parent;
+    if (!open_loop(parent, 64)) return;
+    CHECK(!parent.waiting());
+    // The child counts what it gets and answers only the values it is asked to (odd ones).
+    struct state {
+        std::atomic<unsigned> got{0};
+        std::atomic<std::int32_t> last{-1};
+        loop* parent = nullptr;
+        unsigned back = 0;
+        std::int32_t back_value = 0;
+    } s;
+    s.parent = &parent;
+    REQUIRE(parent.spawn_thread(1, {64, {}, [](loop& child, unsigned, void* u) {
+        child.on_message([](loop& here, const rawring::message& m, void* pu) {
+            auto* p = static_cast<state*>(pu);
+            p->last.store(m.res, std::memory_order_relaxed);
+            p->got.fetch_add(1, std::memory_order_release);
+            if ((m.res & 1) != 0 && here.post_value(*p->parent, m.data, m.res + 100) != 0) std::abort();
+        }, u);
+    }, &s}) == 0);
+    loop& child = parent.thread_loop(0);
+    parent.on_message([](loop& l, const rawring::message& m, void* u) {
+        auto* p = static_cast<state*>(u);
+        ++p->back;
+        p->back_value = m.res;
+        l.stop();
+    }, &s);
+    for (std::int32_t round = 0; round < 3; ++round) {
+        CAPTURE(round);
+        // No answer comes: the post goes out, and the sender then sleeps for all of its wait.
+        REQUIRE(until_waiting(child));
+        REQUIRE(parent.post_value(child, 1, 2 * round) == 0);
+        const double cpu0 = thread_cpu_ms();
+        const auto t0 = std::chrono::steady_clock::now();
+        CHECK(parent.run_for(100 * ms_ns, false) == 0);
+        CHECK(ms_since(t0) >= 100);
+        CHECK(thread_cpu_ms() - cpu0 < 50.0);  // it slept: no loop of enters
+        CHECK(!parent.waiting());
+        const auto t1 = std::chrono::steady_clock::now();
+        while (s.got.load(std::memory_order_acquire) != static_cast<unsigned>(2 * round + 1) && ms_since(t1) < 20000)
+            ::usleep(1000);
+        CHECK(s.got.load(std::memory_order_acquire) == static_cast<unsigned>(2 * round + 1));
+        CHECK(s.last.load(std::memory_order_relaxed) == 2 * round);
+        CHECK(s.back == static_cast<unsigned>(round));
+        // An answer comes: the loop gets it, whether it came before the sender slept or after.
+        REQUIRE(until_waiting(child));
+        REQUIRE(parent.post_value(child, 2, 2 * round + 1) == 0);
+        const auto t2 = std::chrono::steady_clock::now();
+        while (s.back == static_cast<unsigned>(round) && ms_since(t2) < 20000) (void)parent.run_for(50 * ms_ns, false);
+        CHECK(s.back == static_cast<unsigned>(round + 1));
+        CHECK(s.back_value == 2 * round + 1 + 100);
+    }
+    CHECK(parent.post_failures() == 0);
+    CHECK(parent.in_flight() == 0);
+    CHECK(parent.exit() == 0);
+    CHECK(s.got.load(std::memory_order_acquire) == 6);
+}
+
 TEST_CASE("loop: four threads pass work and fds over MSG_RING") {
     if (!op_ok(abi::IORING_OP_MSG_RING) || !op_ok(abi::IORING_OP_FIXED_FD_INSTALL))
         {

@@ -321,6 +321,10 @@ public:
     [[nodiscard]] ring& raw_ring() noexcept { return ring_; }
     /// The ring's fd (the target of MSG_RING).
     [[nodiscard]] int ring_fd() const noexcept { return ring_.fd(); }
+    /// True while the loop's thread waits in the kernel for a completion (in run or run_for).
+    /// Any thread may read it; it may be stale by the time it is read. A loop that sends a
+    /// message to a waiting loop submits it before it waits itself (see step_ in loop.cpp).
+    [[nodiscard]] bool waiting() const noexcept { return waiting_.load(std::memory_order_relaxed); }
 
     /// Tasks taken from the pool and not yet returned (queued, in flight, awaiting a reply, or
     /// done but named by a cancel still in flight), and the direct completions (rawring/task.hpp)
@@ -784,6 +788,10 @@ private:
 
     // src/loop/loop.cpp
     int step_(bool wait, const abi::kernel_timespec* ts) noexcept;
+    [[gnu::always_inline]] inline int wait_(const abi::kernel_timespec* ts) noexcept;
+    void note_message_to_(const loop& target) noexcept {
+        wakes_waiter_ |= target.waiting_.load(std::memory_order_relaxed);
+    }
     unsigned dispatch_(const abi::io_uring_cqe& cqe) noexcept;
     void op_cqe_(task* t, const abi::io_uring_cqe& cqe) noexcept;
     void finish_(task* t) noexcept;
@@ -833,6 +841,11 @@ private:
     unsigned fd_bound_ = 0;
     fd_balance fd_counts_{};
     bool stop_ = false;
+    // A message queued since the last submit goes to a loop that was waiting in the kernel: step_
+    // submits before it waits (see there). waiting_ is true while this loop's thread waits in
+    // io_uring_enter; other loops' threads read it (relaxed: it is a hint, never a guarantee).
+    bool wakes_waiter_ = false;
+    std::atomic<bool> waiting_{false};
     bool stopping_ = false;        // shutting down: no new tasks
     bool exit_requested_ = false;  // child: the parent said exit
     bool drained_sent_ = false;    // child: told the parent it has nothing in flight

@@ -373,6 +373,7 @@ void loop::run_remote_(task* t) noexcept {
     // Release: whatever the callback wrote is visible to the owner once it sees the reply.
     std::atomic_ref<std::uint32_t>(t->handoff_).store(2, std::memory_order_release);
     if (abi::io_uring_sqe* sqe = internal_sqe_()) {
+        note_message_to_(*owner);
         prep_msg_ring(sqe, owner->ring_fd(), 0, ptr_bits(t) | tag_done, 0);
         sqe->flags |= abi::IOSQE_CQE_SKIP_SUCCESS;
     }
@@ -457,20 +458,39 @@ void loop::after_batch_() noexcept {
     }
 }
 
+/// Submits what is queued and waits for one CQE (or for `ts`, when not null).
+inline int loop::wait_(const abi::kernel_timespec* ts) noexcept {
+    waiting_.store(true, std::memory_order_relaxed);
+    int ret;
+    if (ts != nullptr) {
+        abi::io_uring_cqe* first = nullptr;
+        ret = ring_.submit_and_wait_timeout(&first, 1, ts);
+    } else {
+        ret = ring_.submit_and_wait(1);
+    }
+    waiting_.store(false, std::memory_order_relaxed);
+    return ret;
+}
+
 int loop::step_(bool wait, const abi::kernel_timespec* ts) noexcept {
     // Both lists are empty on the common path: test them here rather than call out.
     unsigned done = completed_head_ != nullptr ? run_completed_() : 0;
     if (pending_head_ != nullptr) flush_pending_();
     int ret;
-    if (wait && done == 0) {
-        if (ts != nullptr) {
-            abi::io_uring_cqe* first = nullptr;
-            ret = ring_.submit_and_wait_timeout(&first, 1, ts);
-        } else {
-            ret = ring_.submit_and_wait(1);
-        }
-    } else {
+    if (!wait || done != 0) {
         ret = ring_.submit();
+    } else if (!wakes_waiter_) [[likely]] {
+        ret = wait_(ts);
+    } else {
+        // A message in this batch wakes a loop whose thread sleeps in the kernel. If that thread
+        // runs on this CPU, the scheduler may let it preempt this one as the submit returns, and
+        // its reply may be in this CQ before this thread would have gone to sleep. So submit
+        // alone, look, and wait only if nothing came: when the reply came, this thread never
+        // sleeps, and the other one never has to wake it (a submit and a wait in one enter
+        // always sleep, as the kernel does not preempt between them). Otherwise, one more enter.
+        wakes_waiter_ = false;
+        ret = ring_.submit();
+        if (ret >= 0 && ring_.cq_ready() == 0) ret = wait_(ts);
     }
     if (ret < 0 && !transient(ret)) return ret;
 
@@ -701,6 +721,7 @@ task* loop::msg_value(loop& target, std::uint64_t data, std::int32_t value, cons
     target.msg_sync_.fetch_add(1, std::memory_order_release);  // see loop.hpp
     bool slow;
     abi::io_uring_sqe* sqe = sqe_(t, slow);
+    note_message_to_(target);
     prep_msg_ring(sqe, target.ring_fd(), static_cast<unsigned>(value), (data << 3) | tag_value, 0);
     return commit_(t, sqe, slow);
 }
@@ -720,6 +741,7 @@ int loop::post_value(loop& target, std::uint64_t data, std::int32_t value) noexc
     abi::io_uring_sqe* sqe;
     if (const int r = post_sqe_(sqe); r < 0) [[unlikely]] return r;
     target.msg_sync_.fetch_add(1, std::memory_order_release);  // see loop.hpp
+    note_message_to_(target);
     prep_msg_ring(sqe, target.ring_fd(), static_cast<unsigned>(value), (data << 3) | tag_value, 0);
     sqe->flags |= abi::IOSQE_CQE_SKIP_SUCCESS;
     sqe->user_data = internal_post;
@@ -747,6 +769,7 @@ task* loop::run_on(loop& target, const context& c, callback done) noexcept {
     std::atomic_ref<std::uint32_t>(t->handoff_).store(1, std::memory_order_release);
     bool slow;
     abi::io_uring_sqe* sqe = sqe_(t, slow);
+    note_message_to_(target);
     prep_msg_ring(sqe, target.ring_fd(), 0, ptr_bits(t) | tag_run, 0);
     return commit_(t, sqe, slow);
 }
@@ -757,6 +780,7 @@ task* loop::send_fd(loop& target, unsigned slot, std::uint64_t data, const conte
     target.msg_sync_.fetch_add(1, std::memory_order_release);  // see loop.hpp
     bool slow;
     abi::io_uring_sqe* sqe = sqe_(t, slow);
+    note_message_to_(target);
     prep_msg_ring_fd_alloc(sqe, target.ring_fd(), static_cast<int>(slot), (data << 3) | tag_fd, 0);
     return commit_(t, sqe, slow);
 }
