@@ -347,8 +347,9 @@ inline co::task<int> http_connection(rawring::loop& l, int client) {
     unique_fd fd(client);  // closed by its destructor if this coroutine is cancelled
     char buf[8192];
     std::size_t have = 0;
+    unsigned recv_flags = 0;
     for (;;) {
-        const int n = co_await co::recv(l, fd.fd, buf + have, sizeof buf - have);
+        const int n = co_await co::recv(l, fd.fd, buf + have, sizeof buf - have, 0, recv_flags);
         if (n <= 0) {  // 0: the client closed its end
             co_await co::close(l, fd.release());
             co_return n;
@@ -371,6 +372,10 @@ inline co::task<int> http_connection(rawring::loop& l, int client) {
         }
         std::memmove(buf, buf + used, have - used);
         have -= used;
+        // Everything received was answered: the client now waits for the answers, so the
+        // socket is empty. The next recv waits for data before its first try (POLL_FIRST),
+        // rather than try, fail with -EAGAIN, and then wait.
+        recv_flags = have == 0 && used != 0 ? rawring::abi::IORING_RECVSEND_POLL_FIRST : 0;
         if (have == sizeof buf) co_return -E2BIG;  // a head larger than the buffer: give up
     }
 }

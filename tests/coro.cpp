@@ -585,6 +585,58 @@ TEST_CASE("coro: socket -> connect -> accept -> send -> recv on 127.0.0.1") {
     CHECK(l.fds().balanced());
 }
 
+TEST_CASE("coro: recv with POLL_FIRST waits for data before its first try, then takes it") {
+    if (!op_ok(abi::IORING_OP_RECV)) {
+        RAWRING_SKIP("no IORING_OP_RECV");
+        return;
+    }
+    constexpr std::uint64_t ms_ns = 1'000'000;
+    loop l;
+    if (!open_loop(l, 16)) return;
+    tcp_pair tp;
+    struct got {
+        int res = -1;
+        bool done = false;
+        char buf[16] = {};
+    };
+    struct fns {
+        static co::task<void> take(loop& lp, int fd, unsigned recv_flags, got* g) {
+            g->res = co_await co::recv(lp, fd, g->buf, sizeof g->buf, 0, recv_flags);
+            g->done = true;
+        }
+    };
+    // Nothing to receive yet: the recv waits for data (it does not complete with -EAGAIN).
+    got a;
+    REQUIRE(co::spawn(l, fns::take(l, tp.server, abi::IORING_RECVSEND_POLL_FIRST, &a)) == 0);
+    (void)l.run_for(20 * ms_ns);
+    CHECK(!a.done);
+    CHECK(l.in_flight() == 1);
+    REQUIRE(::send(tp.client, "hello", 5, 0) == 5);
+    const auto t0 = std::chrono::steady_clock::now();
+    while (!a.done && ms_since(t0) < 20000) (void)l.run_for(20 * ms_ns);
+    CHECK(a.res == 5);
+    CHECK(str(a.buf, 5) == "hello");
+    // Data already there: the poll is ready at once, the recv takes it.
+    REQUIRE(::send(tp.client, "xy", 2, 0) == 2);
+    got b;
+    REQUIRE(co::spawn(l, fns::take(l, tp.server, abi::IORING_RECVSEND_POLL_FIRST, &b)) == 0);
+    const auto t1 = std::chrono::steady_clock::now();
+    while (!b.done && ms_since(t1) < 20000) (void)l.run_for(20 * ms_ns);
+    CHECK(b.res == 2);
+    CHECK(str(b.buf, 2) == "xy");
+    // A flag recv does not know: -EINVAL, and nothing taken from the socket.
+    REQUIRE(::send(tp.client, "z", 1, 0) == 1);
+    got c;
+    REQUIRE(co::spawn(l, fns::take(l, tp.server, 0x8000, &c)) == 0);
+    const auto t2 = std::chrono::steady_clock::now();
+    while (!c.done && ms_since(t2) < 20000) (void)l.run_for(20 * ms_ns);
+    CHECK(c.res == -EINVAL);
+    char z = 0;
+    CHECK(::recv(tp.server, &z, 1, MSG_DONTWAIT) == 1);
+    CHECK(z == 'z');
+    CHECK(l.in_flight() == 0);
+}
+
 TEST_CASE("coro: tcp_connect and an accept stream, fds balanced") {
     if (!op_ok(abi::IORING_OP_SOCKET)) {
         RAWRING_SKIP("no IORING_OP_SOCKET");

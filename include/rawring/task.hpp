@@ -936,10 +936,14 @@ inline auto send(loop& l, int fd, const void* buf, std::size_t len, int flags = 
     return detail::make_direct_op<loop_op::send>(
         l, [=](abi::io_uring_sqe* sqe) noexcept { prep_send(sqe, fd, buf, len, flags); });
 }
-/// recv(2): bytes received, 0 at end of stream.
-inline auto recv(loop& l, int fd, void* buf, std::size_t len, int flags = 0) noexcept {
-    return detail::make_direct_op<loop_op::recv>(
-        l, [=](abi::io_uring_sqe* sqe) noexcept { prep_recv(sqe, fd, buf, len, flags); });
+/// recv(2): bytes received, 0 at end of stream. `recv_flags` go in the SQE's ioprio:
+/// IORING_RECVSEND_POLL_FIRST (Linux 5.19) waits for data before the first try, for a socket
+/// known to be empty (a server that has just answered a client that waits for the answer).
+inline auto recv(loop& l, int fd, void* buf, std::size_t len, int flags = 0, unsigned recv_flags = 0) noexcept {
+    return detail::make_direct_op<loop_op::recv>(l, [=](abi::io_uring_sqe* sqe) noexcept {
+        prep_recv(sqe, fd, buf, len, flags);
+        sqe->ioprio = static_cast<std::uint16_t>(recv_flags);
+    });
 }
 /// Zero-copy send: resumes once the send's result and its notification (IORING_CQE_F_NOTIF)
 /// both arrived, so `buf` may be reused at once: bytes sent. Since Linux 6.0.
