@@ -6,8 +6,8 @@ usage: tools/example-bench.py BUILD_DIR [--runs N] [--only cat,http,stress,echo]
 
 BUILD_DIR is a build with tools (buildtype debugoptimized or release for figures worth
 reading). Each comparison starts both programs fresh for every run and alternates them (A B A B
-...), so both see the same load; each figure is the median over --runs runs (default 7), and
-each ratio is the median of the per-run-pair ratios, rawring's over the baseline's:
+...; the servers in an order that turns around every run: A B C, C B A, ...), so both see the
+same load; each figure is the median over --runs runs (default 7), and each ratio is the median of the per-run-pair ratios, rawring's over the baseline's:
 
   cat      examples/cat FILE > /dev/null against tools/baseline-cat (a read(2) loop with a
            128 KiB buffer), FILE a 100 MiB file on ext4 (--dir, default /var/tmp), read through
@@ -141,8 +141,13 @@ def bench_servers(args, title, servers, client, requests):
     """Each server in turn, fresh each run, driven by `client(port)` (an argv)."""
     per_cpu = {k: [] for k in servers}
     wall = {k: [] for k in servers}
-    for _ in range(args.runs):
-        for name, argv in servers.items():
+    for run in range(args.runs):
+        # The order turns around every run (A B C, C B A, ...), so that no server always
+        # follows the same one, nor always comes first after the client's previous run.
+        order = list(servers.items())
+        if run % 2 == 1:
+            order.reverse()
+        for name, argv in order:
             s = server(argv)
             try:
                 w, _, out = one_run(client(s.port), stdout=subprocess.PIPE)
