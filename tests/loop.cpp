@@ -1758,6 +1758,40 @@ TEST_CASE("loop: mock runs noop, timers, read/write and open/close as the kernel
     CHECK(mock->leftovers().empty());
 }
 
+TEST_CASE("loop: mock exit of an idle loop makes no system call, and submits what is queued") {
+    rawring::mock::scope mock;
+    {
+        loop l;
+        REQUIRE(l.init(16) == 0);
+        seen n;
+        REQUIRE(l.noop(rec(n)) != nullptr);
+        REQUIRE(drain(l));
+        CHECK(n.res == 0);
+        const std::uint64_t calls = mock->calls();
+        CHECK(l.exit() == 0);
+        CHECK(mock->calls() == calls);  // nothing to cancel: no enter
+        CHECK(!l.is_open());
+    }
+    {
+        // A post queued and not yet submitted still goes out at exit.
+        loop from, to;
+        REQUIRE(from.init(16) == 0);
+        REQUIRE(to.init(16) == 0);
+        unsigned got = 0;
+        to.on_message([](loop&, const rawring::message& m, void* u) {
+            if (m.data == 7 && m.res == 8) ++*static_cast<unsigned*>(u);
+        }, &got);
+        REQUIRE(from.post_value(to, 7, 8) == 0);
+        const std::uint64_t calls = mock->calls();
+        CHECK(from.exit() == 0);
+        CHECK(mock->calls() > calls);
+        (void)to.run(rawring::run_mode::once);
+        CHECK(got == 1);
+        CHECK(to.exit() == 0);
+    }
+    CHECK(mock->leftovers().empty());
+}
+
 TEST_CASE("loop: mock read_fixed and write_fixed through a registered buffer") {
     rawring::mock::scope mock;
     loop l;

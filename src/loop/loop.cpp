@@ -701,6 +701,9 @@ task* loop::cancel_fd(int fd, const context& c) noexcept {
 
 void loop::cancel_everything_() noexcept {
     (void)cancel_pending_([](const task&, int) { return true; }, 0);
+    // Nothing in flight and nothing queued (a post not yet submitted would be): nothing for the
+    // kernel to cancel, so no enter. Posts already in the kernel end with the ring, as before.
+    if (in_flight_ == 0 && ring_.sq_ready() == 0) return;
     if (abi::io_uring_sqe* sqe = internal_sqe_())
         prep_cancel64(sqe, 0, static_cast<int>(abi::IORING_ASYNC_CANCEL_ANY | abi::IORING_ASYNC_CANCEL_ALL));
     (void)ring_.submit();
