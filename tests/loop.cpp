@@ -741,6 +741,38 @@ TEST_CASE("loop: tcp_connect and listen + multishot accept helpers") {
     CHECK(l.fds().balanced());
 }
 
+TEST_CASE("loop: recv with POLL_FIRST waits for data, then takes it; an unknown flag gives -EINVAL") {
+    if (!op_ok(abi::IORING_OP_RECV)) {
+        RAWRING_SKIP("no recv");
+        return;
+    }
+    loop l;
+    if (!open_loop(l, 16)) return;
+    tcp_pair tp;
+    char buf[16] = {};
+    seen a;
+    REQUIRE(l.recv(tp.server, buf, sizeof buf, 0, abi::IORING_RECVSEND_POLL_FIRST, rec(a)) != nullptr);
+    (void)l.run_for(20 * ms_ns);
+    CHECK(a.calls == 0);  // nothing to receive: it waits
+    CHECK(l.in_flight() == 1);
+    REQUIRE(::send(tp.client, "hello", 5, 0) == 5);
+    REQUIRE(drain(l));
+    CHECK(a.calls == 1);
+    CHECK(a.res == 5);
+    CHECK(str(buf, 5) == "hello");
+    // A flag recv does not know: -EINVAL, and the byte stays in the socket.
+    REQUIRE(::send(tp.client, "z", 1, 0) == 1);
+    seen b;
+    REQUIRE(l.recv(tp.server, buf, sizeof buf, 0, 0x8000, rec(b)) != nullptr);
+    REQUIRE(drain(l));
+    CHECK(b.calls == 1);
+    CHECK(b.res == -EINVAL);
+    char z = 0;
+    CHECK(::recv(tp.server, &z, 1, MSG_DONTWAIT) == 1);
+    CHECK(z == 'z');
+    CHECK(l.in_flight() == 0);
+}
+
 TEST_CASE("loop: multishot recv with buffer recycling over a buffer_group") {
     if (!op_ok(abi::IORING_OP_RECV)) {
         RAWRING_SKIP("no recv");

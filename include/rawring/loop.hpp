@@ -505,11 +505,18 @@ public:
     }
     /// recv(2).
     task* recv(int fd, void* buf, std::size_t len, int flags, const context& c) noexcept {
+        return recv(fd, buf, len, flags, 0, c);
+    }
+    /// recv(2) with `recv_flags` in the SQE's ioprio: IORING_RECVSEND_POLL_FIRST (Linux 5.19)
+    /// waits for data before the first try, for a socket known to be empty. A flag the kernel
+    /// does not know completes the task with -EINVAL.
+    task* recv(int fd, void* buf, std::size_t len, int flags, unsigned recv_flags, const context& c) noexcept {
         task* t = alloc_(loop_op::recv, c);
         if (t == nullptr) [[unlikely]] return nullptr;
         bool slow;
         abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep_recv(sqe, fd, buf, len, flags);
+        sqe->ioprio = static_cast<std::uint16_t>(recv_flags);
         return commit_(t, sqe, slow);
     }
     /// Multishot recv into buffers of `group` (which must outlive the task): one callback per
