@@ -516,7 +516,7 @@ public:
         bool slow;
         abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep_recv(sqe, fd, buf, len, flags);
-        sqe->ioprio = static_cast<std::uint16_t>(recv_flags);
+        sqe->ioprio |= static_cast<std::uint16_t>(recv_flags);  // prep_recv left it 0
         return commit_(t, sqe, slow);
     }
     /// Multishot recv into buffers of `group` (which must outlive the task): one callback per

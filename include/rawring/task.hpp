@@ -942,7 +942,7 @@ inline auto send(loop& l, int fd, const void* buf, std::size_t len, int flags = 
 inline auto recv(loop& l, int fd, void* buf, std::size_t len, int flags = 0, unsigned recv_flags = 0) noexcept {
     return detail::make_direct_op<loop_op::recv>(l, [=](abi::io_uring_sqe* sqe) noexcept {
         prep_recv(sqe, fd, buf, len, flags);
-        sqe->ioprio = static_cast<std::uint16_t>(recv_flags);
+        sqe->ioprio |= static_cast<std::uint16_t>(recv_flags);  // prep_recv left it 0
     });
 }
 /// Zero-copy send: resumes once the send's result and its notification (IORING_CQE_F_NOTIF)
