@@ -7,7 +7,8 @@ usage: tools/example-bench.py BUILD_DIR [--runs N] [--only cat,http,stress,echo]
 BUILD_DIR is a build with tools (buildtype debugoptimized or release for figures worth
 reading). Each comparison starts both programs fresh for every run and alternates them (A B A B
 ...; the servers in an order that turns around every run: A B C, C B A, ...), so both see the
-same load; each figure is the median over --runs runs (default 7), and each ratio is the median of the per-run-pair ratios, rawring's over the baseline's:
+same load; each figure is the median over --runs runs (default 7), and each ratio is the
+median of the per-run-pair ratios, rawring's over the baseline's:
 
   cat      examples/cat FILE > /dev/null against tools/baseline-cat (a read(2) loop with a
            128 KiB buffer), FILE a 100 MiB file on ext4 (--dir, default /var/tmp), read through
