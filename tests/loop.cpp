@@ -1457,6 +1457,106 @@ TEST_CASE("loop: messages to a waiting loop arrive, and the sender still sleeps 
     CHECK(s.got.load(std::memory_order_acquire) == 6);
 }
 
+TEST_CASE("loop: a message to a waiting loop goes out within the call, never ahead of what is queued") {
+    if (!op_ok(abi::IORING_OP_MSG_RING)) {
+        RAWRING_SKIP("no MSG_RING");
+        return;
+    }
+    // IORING_REGISTER_SEND_MSG_RING (6.13) aimed at fd -1: -EBADF from a kernel that knows the
+    // op, -EINVAL (an op past its last) from one that does not. Without it every message is an
+    // SQE, as before.
+    abi::io_uring_sqe probe{};
+    rawring::prep_msg_ring(&probe, -1, 0, 0, 0);
+    const bool at_once = rawring::register_sync_msg(&probe) == -EBADF;
+    CAPTURE(at_once);
+    loop parent;
+    if (!open_loop(parent, 64)) return;
+    // The child keeps the values in the order they come (run_on's work adds its tag, + 1000).
+    struct state {
+        std::atomic<unsigned> got{0};
+        std::int32_t values[8] = {};
+        std::atomic<unsigned> ran{0};
+        int sent_res = 1;
+        int done_res = 1;
+        unsigned done = 0;
+    } s;
+    REQUIRE(parent.spawn_thread(1, {64, {}, [](loop& child, unsigned, void* u) {
+        child.on_message([](loop&, const rawring::message& m, void* pu) {
+            auto* p = static_cast<state*>(pu);
+            const unsigned n = p->got.load(std::memory_order_relaxed);
+            if (n < 8) p->values[n] = m.res;
+            p->got.store(n + 1, std::memory_order_release);
+        }, u);
+    }, &s}) == 0);
+    loop& child = parent.thread_loop(0);
+    auto until_got = [&](unsigned n) {
+        const auto t0 = std::chrono::steady_clock::now();
+        while (s.got.load(std::memory_order_acquire) < n && ms_since(t0) < 20000) ::usleep(1000);
+        return s.got.load(std::memory_order_acquire) == n;
+    };
+    const rawring::ring& r = parent.raw_ring();
+    // 1. Nothing queued here: the post goes out within the call (no SQE), and arrives while
+    //    this loop never enters the kernel.
+    REQUIRE(until_waiting(child));
+    REQUIRE(parent.post_value(child, 1, 10) == 0);
+    CHECK(r.sq_ready() == (at_once ? 0u : 1u));
+    if (!at_once) CHECK(parent.run(run_mode::once) == 0);  // submits it
+    CHECK(until_got(1));
+    CHECK(s.values[0] == 10);
+    // 2. Something queued here: the post queues behind it, and nothing reaches the child until
+    //    this loop submits (the kernel has neither SQE yet).
+    REQUIRE(parent.noop({}) != nullptr);
+    REQUIRE(until_waiting(child));
+    REQUIRE(parent.post_value(child, 2, 20) == 0);
+    CHECK(r.sq_ready() == 2);
+    ::usleep(20000);
+    CHECK(s.got.load(std::memory_order_acquire) == 1);
+    CHECK(parent.run(run_mode::until_done) == 1);
+    CHECK(until_got(2));
+    CHECK(s.values[1] == 20);
+    // 3. msg_value: sent within the call, its task completes (res 0) at the next step.
+    REQUIRE(until_waiting(child));
+    auto sent = [](loop&, task& t, const cqe_t& c) { static_cast<state*>(t.user())->sent_res = c.res; };
+    REQUIRE(parent.msg_value(child, 3, 30, {sent, &s}) != nullptr);
+    CHECK(r.sq_ready() == (at_once ? 0u : 1u));
+    CHECK(parent.in_flight() == 1);
+    CHECK(s.sent_res == 1);  // not before the loop runs
+    CHECK(parent.run(run_mode::until_done) == 1);
+    CHECK(s.sent_res == 0);
+    CHECK(until_got(3));
+    CHECK(s.values[2] == 30);
+    // 4. run_on: the work runs there, and its answer comes back here.
+    REQUIRE(until_waiting(child));
+    auto work = [](loop&, task& t, const cqe_t&) {
+        static_cast<state*>(t.user())->ran.fetch_add(1, std::memory_order_release);
+    };
+    auto done = [](loop&, task& t, const cqe_t& c) {
+        auto* p = static_cast<state*>(t.user());
+        p->done_res = c.res;
+        ++p->done;
+    };
+    REQUIRE(parent.run_on(child, {work, &s}, done) != nullptr);
+    CHECK(r.sq_ready() == (at_once ? 0u : 1u));
+    const auto t0 = std::chrono::steady_clock::now();
+    while (s.done == 0 && ms_since(t0) < 20000) (void)parent.run_for(50 * ms_ns, false);
+    CHECK(s.done == 1);
+    CHECK(s.done_res == 0);
+    CHECK(s.ran.load(std::memory_order_acquire) == 1);
+    // 5. A deadline needs its linked timeout: that message is an SQE (and its timeout) always.
+    REQUIRE(until_waiting(child));
+    s.sent_res = 1;
+    REQUIRE(parent.msg_value(child, 4, 40, {sent, &s, 0, 5000 * ms_ns}) != nullptr);
+    CHECK(r.sq_ready() == 2);
+    CHECK(parent.run(run_mode::until_done) == 2);  // the message's CQE and its timeout's
+    CHECK(s.sent_res == 0);
+    CHECK(until_got(4));
+    CHECK(s.values[3] == 40);
+    CHECK(parent.post_failures() == 0);
+    CHECK(parent.in_flight() == 0);
+    CHECK(parent.exit() == 0);
+    CHECK(s.got.load(std::memory_order_acquire) == 4);
+}
+
 TEST_CASE("loop: four threads pass work and fds over MSG_RING") {
     if (!op_ok(abi::IORING_OP_MSG_RING) || !op_ok(abi::IORING_OP_FIXED_FD_INSTALL))
         {
@@ -1821,6 +1921,24 @@ TEST_CASE("loop: mock exit of an idle loop makes no system call, and submits wha
         CHECK(got == 1);
         CHECK(to.exit() == 0);
     }
+    CHECK(mock->leftovers().empty());
+}
+
+TEST_CASE("loop: mock a wait that finds a CQE already in the CQ makes no system call") {
+    rawring::mock::scope mock;
+    loop l;
+    REQUIRE(l.init(16) == 0);
+    seen n;
+    REQUIRE(l.noop(rec(n)) != nullptr);
+    // Submitted behind the loop's back: the NOP's CQE is in the CQ before the loop looks.
+    REQUIRE(l.raw_ring().submit() == 1);
+    REQUIRE(l.raw_ring().cq_ready() == 1);
+    const std::uint64_t calls = mock->calls();
+    CHECK(l.run(run_mode::once) == 1);
+    CHECK(mock->calls() == calls);  // no enter: nothing to submit, nothing to wait for
+    CHECK(n.res == 0);
+    CHECK(l.in_flight() == 0);
+    CHECK(l.exit() == 0);
     CHECK(mock->leftovers().empty());
 }
 

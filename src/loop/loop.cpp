@@ -372,6 +372,7 @@ void loop::run_remote_(task* t) noexcept {
     loop* owner = t->owner_;
     // Release: whatever the callback wrote is visible to the owner once it sees the reply.
     std::atomic_ref<std::uint32_t>(t->handoff_).store(2, std::memory_order_release);
+    if (send_now_(*owner, ptr_bits(t) | tag_done, 0)) return;
     if (abi::io_uring_sqe* sqe = internal_sqe_()) {
         note_message_to_(*owner);
         prep_msg_ring(sqe, owner->ring_fd(), 0, ptr_bits(t) | tag_done, 0);
@@ -480,7 +481,9 @@ int loop::step_(bool wait, const abi::kernel_timespec* ts) noexcept {
     if (!wait || done != 0) {
         ret = ring_.submit();
     } else if (!wakes_waiter_) [[likely]] {
-        ret = wait_(ts);
+        // A CQE that came since the last walk (another thread's message, posted while this
+        // one ran callbacks) needs no wait, and no enter at all when nothing is queued.
+        ret = ring_.cq_ready() == 0 ? wait_(ts) : ring_.submit();
     } else {
         // A message in this batch wakes a loop whose thread sleeps in the kernel. If that thread
         // runs on this CPU, the scheduler may let it preempt this one as the submit returns, and
@@ -718,10 +721,33 @@ void loop::begin_stop_() noexcept {
 
 // ---- other loops -----------------------------------------------------------------------------------
 
+bool loop::send_now_(const loop& target, std::uint64_t user_data, std::int32_t value) noexcept {
+    // Only where the SQE would be no better and nothing could be overtaken: the target sleeps
+    // (a busy target takes the SQE with this loop's next enter, at no syscall of its own), this
+    // loop's SQ and pending list are empty (what was queued before goes out first), and no
+    // loop_mock is attached (whose handlers must see every message).
+    if (!sync_msg_ || !target.waiting_.load(std::memory_order_relaxed) || ring_.sq_ready() != 0 ||
+        pending_head_ != nullptr || direct_off_)
+        return false;
+    abi::io_uring_sqe sqe{};
+    prep_msg_ring(&sqe, target.ring_fd(), static_cast<unsigned>(value), user_data, 0);
+    const int ret = register_sync_msg(&sqe);
+    if (ret >= 0) return true;
+    // -EINVAL: a kernel before 6.13, to which the op is past the last one it knows (the SQE
+    // above is well formed). -EBADF: the target's fd is gone, which the SQE fails with too.
+    // Either way the SQE from now on. Any other error: the SQE, which reports it.
+    if (ret == -err::einval || ret == -err::ebadf) sync_msg_ = false;
+    return false;
+}
+
 task* loop::msg_value(loop& target, std::uint64_t data, std::int32_t value, const context& c) noexcept {
     task* t = alloc_(loop_op::msg_value, c);
     if (t == nullptr) [[unlikely]] return nullptr;
     target.msg_sync_.fetch_add(1, std::memory_order_release);  // see loop.hpp
+    if (c.deadline_ns == 0 && send_now_(target, (data << 3) | tag_value, value)) {
+        complete_locally_(t, 0);  // sent: the callback runs at the next step, with the send's 0
+        return t;
+    }
     bool slow;
     abi::io_uring_sqe* sqe = sqe_(t, slow);
     note_message_to_(target);
@@ -741,9 +767,11 @@ int loop::post_sqe_(abi::io_uring_sqe*& sqe) noexcept {
 }
 
 int loop::post_value(loop& target, std::uint64_t data, std::int32_t value) noexcept {
+    if (stopping_ || !ring_.is_open()) [[unlikely]] return -detail::loop_ecanceled;
+    target.msg_sync_.fetch_add(1, std::memory_order_release);  // see loop.hpp
+    if (send_now_(target, (data << 3) | tag_value, value)) return 0;
     abi::io_uring_sqe* sqe;
     if (const int r = post_sqe_(sqe); r < 0) [[unlikely]] return r;
-    target.msg_sync_.fetch_add(1, std::memory_order_release);  // see loop.hpp
     note_message_to_(target);
     prep_msg_ring(sqe, target.ring_fd(), static_cast<unsigned>(value), (data << 3) | tag_value, 0);
     sqe->flags |= abi::IOSQE_CQE_SKIP_SUCCESS;
@@ -770,6 +798,11 @@ task* loop::run_on(loop& target, const context& c, callback done) noexcept {
     ++t->outstanding_;  // the target's reply
     // Release: the task's fields are written before the target can see the message.
     std::atomic_ref<std::uint32_t>(t->handoff_).store(1, std::memory_order_release);
+    if (c.deadline_ns == 0) {
+        --t->outstanding_;  // sent at once: no send CQE to wait for, only the reply
+        if (send_now_(target, ptr_bits(t) | tag_run, 0)) return t;
+        ++t->outstanding_;
+    }
     bool slow;
     abi::io_uring_sqe* sqe = sqe_(t, slow);
     note_message_to_(target);
