@@ -24,6 +24,11 @@ median of the per-run-pair ratios, rawring's over the baseline's:
 For the servers the figure is requests (or messages) per CPU-second of the server process
 (user + system, from wait4 after it is stopped), and the client's wall time. The servers are
 pinned to CPU 0 and the clients to CPU 1 when the machine has two CPUs or more.
+
+Each run also starts and stops every server once with no client, right before its measured
+run: that CPU is the server's fixed cost (exec, start-up, shutdown, exit). A second table
+gives it, and requests per CPU-second of serving alone (the measured run's CPU less that fixed
+cost, per run), which is what a long-running server spends per request.
 """
 import argparse
 import os
@@ -142,6 +147,8 @@ def bench_servers(args, title, servers, client, requests):
     """Each server in turn, fresh each run, driven by `client(port)` (an argv)."""
     per_cpu = {k: [] for k in servers}
     wall = {k: [] for k in servers}
+    fixed = {k: [] for k in servers}
+    per_serving = {k: [] for k in servers}
     for run in range(args.runs):
         # The order turns around every run (A B C, C B A, ...), so that no server always
         # follows the same one, nor always comes first after the client's previous run.
@@ -149,6 +156,7 @@ def bench_servers(args, title, servers, client, requests):
         if run % 2 == 1:
             order.reverse()
         for name, argv in order:
+            c0 = server(argv).stop()  # no client: the fixed cost
             s = server(argv)
             try:
                 w, _, out = one_run(client(s.port), stdout=subprocess.PIPE)
@@ -156,6 +164,8 @@ def bench_servers(args, title, servers, client, requests):
                 c = s.stop()
             per_cpu[name].append(requests / max(c, 1e-6))
             wall[name].append(w)
+            fixed[name].append(c0)
+            per_serving[name].append(requests / max(c - c0, 1e-6))
     first = next(iter(servers))
     print(f"### {title}, medians of {args.runs}\n")
     rows = []
@@ -169,6 +179,15 @@ def bench_servers(args, title, servers, client, requests):
     # (below 1: its client finished sooner).
     table(rows, ["server", "requests per server CPU-second", "client wall",
                  f"{first}: CPU-efficiency ratio (>1: better)", f"{first}: wall ratio (<1: faster)"])
+    rows = []
+    for n in servers:
+        r_fixed = median_ratio(fixed[first], fixed[n]) if n != first else 1.0
+        r_serving = median_ratio(per_serving[first], per_serving[n]) if n != first else 1.0
+        rows.append([n, f"{statistics.median(fixed[n]) * 1e6:,.0f} µs", "" if n == first else f"{r_fixed:.2f}",
+                     f"{statistics.median(per_serving[n]):,.0f}", "" if n == first else f"{r_serving:.2f}"])
+    print("Fixed cost (started and stopped with no client) and serving alone (the run less it):\n")
+    table(rows, ["server", "fixed CPU", f"{first}: fixed-CPU ratio (<1: less)",
+                 "requests per serving CPU-second", f"{first}: serving-efficiency ratio (>1: better)"])
 
 
 def main():
