@@ -1457,7 +1457,7 @@ TEST_CASE("loop: messages to a waiting loop arrive, and the sender still sleeps 
     CHECK(s.got.load(std::memory_order_acquire) == 6);
 }
 
-TEST_CASE("loop: a message to a waiting loop goes out within the call, never ahead of what is queued") {
+TEST_CASE("loop: a message goes out within the call when nothing is queued ahead of it (a post only to a waiting loop)") {
     if (!op_ok(abi::IORING_OP_MSG_RING)) {
         RAWRING_SKIP("no MSG_RING");
         return;
@@ -1551,6 +1551,50 @@ TEST_CASE("loop: a message to a waiting loop goes out within the call, never ahe
     CHECK(s.sent_res == 0);
     CHECK(until_got(4));
     CHECK(s.values[3] == 40);
+    // 6. A loop that is not waiting (on this thread, not running): a post to it is queued, to
+    //    go out with this loop's next enter; a task's message goes out within the call, since
+    //    its SQE would have a CQE that ends that enter's wait at once.
+    loop idle;
+    if (!open_loop(idle, 8)) return;
+    std::int32_t idle_got[4] = {};
+    unsigned idle_n = 0;
+    struct idle_state { std::int32_t* got; unsigned* n; } is{idle_got, &idle_n};
+    idle.on_message([](loop&, const rawring::message& m, void* u) {
+        auto* p = static_cast<idle_state*>(u);
+        if (*p->n < 4) p->got[*p->n] = m.res;
+        ++*p->n;
+    }, &is);
+    REQUIRE(parent.post_value(idle, 5, 50) == 0);
+    CHECK(r.sq_ready() == 1);
+    CHECK(parent.run(run_mode::once) == 0);  // submits it
+    CHECK(idle.run(run_mode::once) == 1);
+    CHECK(idle_n == 1);
+    CHECK(idle_got[0] == 50);
+    s.sent_res = 1;
+    REQUIRE(parent.msg_value(idle, 6, 60, {sent, &s}) != nullptr);
+    CHECK(r.sq_ready() == (at_once ? 0u : 1u));
+    CHECK(parent.run(run_mode::until_done) == 1);
+    CHECK(s.sent_res == 0);
+    CHECK(idle.run(run_mode::once) == 1);
+    CHECK(idle_n == 2);
+    CHECK(idle_got[1] == 60);
+    // Several task messages to a busy loop in one step: the first goes at once, the next
+    // queue behind it (one enter for them all, not a syscall each), and all arrive in order.
+    unsigned sent_n = 0;
+    auto count_sent = [](loop&, task& t, const cqe_t& c) {
+        if (c.res == 0) ++*static_cast<unsigned*>(t.user());
+    };
+    for (std::int32_t v = 70; v < 73; ++v) REQUIRE(parent.msg_value(idle, 7, v, {count_sent, &sent_n}) != nullptr);
+    CHECK(r.sq_ready() == (at_once ? 2u : 3u));
+    CHECK(parent.run(run_mode::until_done) == 3);
+    CHECK(sent_n == 3);
+    idle_n = 0;
+    CHECK(idle.run(run_mode::once) == 3);
+    CHECK(idle_n == 3);
+    CHECK(idle_got[0] == 70);
+    CHECK(idle_got[1] == 71);
+    CHECK(idle_got[2] == 72);
+    CHECK(idle.exit() == 0);
     CHECK(parent.post_failures() == 0);
     CHECK(parent.in_flight() == 0);
     CHECK(parent.exit() == 0);

@@ -586,13 +586,15 @@ public:
     /// and `value`. This task's callback sees the send's result (0, -EBADFD...). What this
     /// thread wrote before the call happens before the handler runs on `target`'s thread.
     ///
-    /// Messages (msg_value, post_value, run_on and its answer) to a loop whose thread is
-    /// waiting in the kernel (waiting()) go out at once, within the call, by
-    /// IORING_REGISTER_SEND_MSG_RING (Linux 6.13), when this loop has nothing else queued for
-    /// the kernel (which they would overtake) and the message has no deadline: one syscall, as
-    /// cheap as an eventfd write, where an enter carrying the SQE costs more. A task sent so
-    /// completes (res 0) at this loop's next step. Otherwise, and before 6.13, and while a
-    /// loop_mock is attached, the SQE is queued and goes out with this loop's next enter.
+    /// Messages go out at once, within the call, by IORING_REGISTER_SEND_MSG_RING (Linux 6.13),
+    /// when this loop has nothing else queued for the kernel (which they would overtake) and
+    /// the message has no deadline: a post (post_value, run_on's answer) or a task's message
+    /// (msg_value, run_on) to a loop whose thread is waiting in the kernel (waiting()), and the
+    /// first task's message of a step of this loop to a busy one. That is one syscall, as cheap
+    /// as an eventfd write, where an enter carrying the SQE costs more (and a task's SQE has a
+    /// CQE, which ends the wait of that enter at once). A task sent so completes (res 0) at
+    /// this loop's next step. Otherwise, and before 6.13, and while a loop_mock is attached,
+    /// the SQE is queued and goes out with this loop's next enter.
     task* msg_value(loop& target, std::uint64_t data, std::int32_t value, const context& c) noexcept;
     /// Posts a message to `target` as msg_value does, fire-and-forget: no task and no callback,
     /// and the send completes with IORING_CQE_F_SKIP_SUCCESS, so a successful send posts no CQE
@@ -807,9 +809,10 @@ private:
     int step_(bool wait, const abi::kernel_timespec* ts) noexcept;
     [[gnu::always_inline]] inline int wait_(const abi::kernel_timespec* ts) noexcept;
     /// Sends a data message (MSG_RING's user_data and res) to `target` at once, by
-    /// IORING_REGISTER_SEND_MSG_RING (Linux 6.13), when that is as good as its SQE or better:
-    /// see there. true: sent; false: queue the SQE.
-    bool send_now_(const loop& target, std::uint64_t user_data, std::int32_t value) noexcept;
+    /// IORING_REGISTER_SEND_MSG_RING (Linux 6.13), when that is as good as its SQE or better
+    /// (`task`: the message is a task's, whose SQE would have a CQE): see there. true: sent;
+    /// false: queue the SQE.
+    bool send_now_(const loop& target, std::uint64_t user_data, std::int32_t value, bool task) noexcept;
     void note_message_to_(const loop& target) noexcept {
         wakes_waiter_ |= target.waiting_.load(std::memory_order_relaxed);
     }
@@ -871,6 +874,7 @@ private:
     // syscall that costs about what an eventfd write does (an enter with a MSG_RING costs some
     // 1.7 times that). false once the kernel has shown it lacks the register op (before 6.13).
     bool sync_msg_ = true;
+    bool sent_now_ = false;  // a task's message to a busy loop went out at once in this step
     bool stopping_ = false;        // shutting down: no new tasks
     bool exit_requested_ = false;  // child: the parent said exit
     bool drained_sent_ = false;    // child: told the parent it has nothing in flight

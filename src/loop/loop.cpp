@@ -372,7 +372,7 @@ void loop::run_remote_(task* t) noexcept {
     loop* owner = t->owner_;
     // Release: whatever the callback wrote is visible to the owner once it sees the reply.
     std::atomic_ref<std::uint32_t>(t->handoff_).store(2, std::memory_order_release);
-    if (send_now_(*owner, ptr_bits(t) | tag_done, 0)) return;
+    if (send_now_(*owner, ptr_bits(t) | tag_done, 0, false)) return;
     if (abi::io_uring_sqe* sqe = internal_sqe_()) {
         note_message_to_(*owner);
         prep_msg_ring(sqe, owner->ring_fd(), 0, ptr_bits(t) | tag_done, 0);
@@ -474,6 +474,7 @@ inline int loop::wait_(const abi::kernel_timespec* ts) noexcept {
 }
 
 int loop::step_(bool wait, const abi::kernel_timespec* ts) noexcept {
+    sent_now_ = false;
     // Both lists are empty on the common path: test them here rather than call out.
     unsigned done = completed_head_ != nullptr ? run_completed_() : 0;
     if (pending_head_ != nullptr) flush_pending_();
@@ -721,14 +722,19 @@ void loop::begin_stop_() noexcept {
 
 // ---- other loops -----------------------------------------------------------------------------------
 
-bool loop::send_now_(const loop& target, std::uint64_t user_data, std::int32_t value) noexcept {
-    // Only where the SQE would be no better and nothing could be overtaken: the target sleeps
-    // (a busy target takes the SQE with this loop's next enter, at no syscall of its own), this
-    // loop's SQ and pending list are empty (what was queued before goes out first), and no
-    // loop_mock is attached (whose handlers must see every message).
-    if (!sync_msg_ || !target.waiting_.load(std::memory_order_relaxed) || ring_.sq_ready() != 0 ||
-        pending_head_ != nullptr || direct_off_)
-        return false;
+bool loop::send_now_(const loop& target, std::uint64_t user_data, std::int32_t value, bool task) noexcept {
+    // Only where nothing could be overtaken: this loop's SQ and pending list are empty (what
+    // was queued before goes out first), and no loop_mock is attached (whose handlers must see
+    // every message). A target that sleeps is woken now, not at this loop's next enter.
+    if (!sync_msg_ || ring_.sq_ready() != 0 || pending_head_ != nullptr || direct_off_) return false;
+    if (!target.waiting_.load(std::memory_order_relaxed)) {
+        // A busy target. A post's SQE rides on this loop's next wait at no syscall of its own.
+        // A task's SQE has a CQE, which would end that wait at once and cost a second enter, so
+        // the first task message of a step goes now; the next ones queue behind it, as one
+        // enter carrying several costs less than as many syscalls.
+        if (!task || sent_now_) return false;
+        sent_now_ = true;
+    }
     abi::io_uring_sqe sqe{};
     prep_msg_ring(&sqe, target.ring_fd(), static_cast<unsigned>(value), user_data, 0);
     const int ret = register_sync_msg(&sqe);
@@ -744,7 +750,7 @@ task* loop::msg_value(loop& target, std::uint64_t data, std::int32_t value, cons
     task* t = alloc_(loop_op::msg_value, c);
     if (t == nullptr) [[unlikely]] return nullptr;
     target.msg_sync_.fetch_add(1, std::memory_order_release);  // see loop.hpp
-    if (c.deadline_ns == 0 && send_now_(target, (data << 3) | tag_value, value)) {
+    if (c.deadline_ns == 0 && send_now_(target, (data << 3) | tag_value, value, true)) {
         complete_locally_(t, 0);  // sent: the callback runs at the next step, with the send's 0
         return t;
     }
@@ -769,7 +775,7 @@ int loop::post_sqe_(abi::io_uring_sqe*& sqe) noexcept {
 int loop::post_value(loop& target, std::uint64_t data, std::int32_t value) noexcept {
     if (stopping_ || !ring_.is_open()) [[unlikely]] return -detail::loop_ecanceled;
     target.msg_sync_.fetch_add(1, std::memory_order_release);  // see loop.hpp
-    if (send_now_(target, (data << 3) | tag_value, value)) return 0;
+    if (send_now_(target, (data << 3) | tag_value, value, false)) return 0;
     abi::io_uring_sqe* sqe;
     if (const int r = post_sqe_(sqe); r < 0) [[unlikely]] return r;
     note_message_to_(target);
@@ -800,7 +806,7 @@ task* loop::run_on(loop& target, const context& c, callback done) noexcept {
     std::atomic_ref<std::uint32_t>(t->handoff_).store(1, std::memory_order_release);
     if (c.deadline_ns == 0) {
         --t->outstanding_;  // sent at once: no send CQE to wait for, only the reply
-        if (send_now_(target, ptr_bits(t) | tag_run, 0)) return t;
+        if (send_now_(target, ptr_bits(t) | tag_run, 0, true)) return t;
         ++t->outstanding_;
     }
     bool slow;
