@@ -602,9 +602,8 @@ public:
     /// target's ring gone: -EBADFD, -EBADF...) is only counted, in post_failures(). Queued like
     /// an operation: it goes out at the next run or submit, in order with other posts (but ahead
     /// of operations still waiting for SQ room, queued()), or at once to a waiting loop (see
-    /// msg_value). Costs no task: it works with the
-    /// pool empty. Returns 0, -ECANCELED (this loop is shutting down, or not set up), or -EBUSY
-    /// (no SQE even after submitting). liburing:
+    /// msg_value). Costs no task: it works with the pool empty. Returns 0, -ECANCELED (this
+    /// loop is shutting down, or not set up), or -EBUSY (no SQE even after submitting). liburing:
     /// `io_uring_prep_msg_ring()` with `IOSQE_CQE_SKIP_SUCCESS`. Since Linux 5.18.
     [[nodiscard]] int post_value(loop& target, std::uint64_t data, std::int32_t value) noexcept;
     /// Sends `len` bytes of `buf` on socket `fd` (MSG_* `flags`, with MSG_WAITALL added, so the
@@ -870,7 +869,7 @@ private:
     // io_uring_enter; other loops' threads read it (relaxed: it is a hint, never a guarantee).
     bool wakes_waiter_ = false;
     std::atomic<bool> waiting_{false};
-    // A data message to a waiting loop goes out at once by IORING_REGISTER_SEND_MSG_RING, one
+    // Data messages may go out at once by IORING_REGISTER_SEND_MSG_RING (see msg_value), one
     // syscall that costs about what an eventfd write does (an enter with a MSG_RING costs some
     // 1.7 times that). false once the kernel has shown it lacks the register op (before 6.13).
     bool sync_msg_ = true;

@@ -740,9 +740,9 @@ bool loop::send_now_(const loop& target, std::uint64_t user_data, std::int32_t v
     const int ret = register_sync_msg(&sqe);
     if (ret >= 0) return true;
     // -EINVAL: a kernel before 6.13, to which the op is past the last one it knows (the SQE
-    // above is well formed). -EBADF: the target's fd is gone, which the SQE fails with too.
-    // Either way the SQE from now on. Any other error: the SQE, which reports it.
-    if (ret == -err::einval || ret == -err::ebadf) sync_msg_ = false;
+    // above is well formed): the SQE from now on. Any other error (-EBADF: this target's fd is
+    // gone) concerns this message only: its SQE, which reports the error as before.
+    if (ret == -err::einval) sync_msg_ = false;
     return false;
 }
 
