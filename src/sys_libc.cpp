@@ -30,7 +30,7 @@ static_assert(raw::nr_io_uring_setup == __NR_io_uring_setup &&
               "rawring/arch/*.hpp does not match this architecture's system-call numbers");
 static_assert(raw::prot_read == PROT_READ && raw::prot_write == PROT_WRITE &&
               raw::map_shared == MAP_SHARED && raw::map_private == MAP_PRIVATE &&
-              raw::map_anonymous == MAP_ANONYMOUS && raw::map_populate == MAP_POPULATE,
+              raw::map_anonymous == MAP_ANONYMOUS,
               "rawring/arch/*.hpp does not match this architecture's mmap flags");
 #endif
 
@@ -69,7 +69,8 @@ void* mapping(void* p, int* err) noexcept {
 static_assert(sizeof(off_t) == 8, "rawring needs a 64-bit off_t (-D_FILE_OFFSET_BITS=64)");
 
 void* kernel_mmap_ring(int fd, std::size_t len, std::uint64_t offset, int* err) noexcept {
-    return mapping(::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+    // No MAP_POPULATE: see sys.hpp's mmap_ring.
+    return mapping(::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
                           static_cast<off_t>(offset)),
                    err);
 }

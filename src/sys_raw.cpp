@@ -40,7 +40,7 @@ int kernel_register(int fd, unsigned opcode, const void* arg, unsigned nr_args) 
 void* kernel_mmap_ring(int fd, std::size_t len, std::uint64_t offset, int* err) noexcept {
     return mapping(arch::syscall6(arch::nr_mmap, 0, static_cast<long>(len),
                                   arch::prot_read | arch::prot_write,
-                                  arch::map_shared | arch::map_populate, fd,
+                                  arch::map_shared, fd,  // no MAP_POPULATE: see sys.hpp
                                   static_cast<long>(offset)),
                    err);
 }

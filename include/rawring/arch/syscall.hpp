@@ -24,6 +24,5 @@ inline constexpr long prot_write = 0x2;
 inline constexpr long map_shared = 0x01;
 inline constexpr long map_private = 0x02;
 inline constexpr long map_anonymous = 0x20;
-inline constexpr long map_populate = 0x8000;
 
 } // namespace rawring::arch
