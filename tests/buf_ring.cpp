@@ -344,6 +344,26 @@ TEST_CASE("register: PBUF_RING") {
     CHECK_FALSE(rawring::buf_ring_entries_valid(32769));
 }
 
+// setup_buf_ring maps a ring in the kernel's memory without MAP_POPULATE, as init maps the
+// rings: the kernel's mmap handler maps every page of it. Checked on the running kernel.
+TEST_CASE("register: a PBUF_RING in the kernel's memory is mapped when setup_buf_ring returns") {
+    rawring::ring r;
+    REQUIRE(r.init(8) == 0);
+    constexpr unsigned entries = 4096;  // 64 KiB: 16 pages
+    int err = 0;
+    abi::io_uring_buf_ring* br = rawring::setup_buf_ring(r, entries, 3, abi::IOU_PBUF_RING_MMAP, &err);
+    if (br == nullptr && err == -EINVAL) {
+        RAWRING_SKIP("the kernel refuses IOU_PBUF_RING_MMAP (Linux 6.4)");
+        return;
+    }
+    REQUIRE(br != nullptr);
+    const std::size_t len = entries * sizeof(abi::io_uring_buf);
+    const long before = minor_faults();
+    CHECK(read_every_page(br, len) == len / page_size());
+    CHECK(minor_faults() - before == 0);
+    CHECK(rawring::free_buf_ring(r, br, entries, 3) == 0);
+}
+
 TEST_CASE("register: PBUF_STATUS") {
     for (const config& c : buf_configs) {
         INFO("config: " << std::string(c.name));

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -117,6 +118,25 @@ class wait_watchdog {
 /// The page size.
 inline std::size_t page_size() {
     return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+/// Reads one byte of every page of [at, at + len) and returns how many pages that was. Not
+/// instrumented: a sanitizer's check of the shadow memory of a new mapping would take page
+/// faults of its own, which the caller would count as the mapping's.
+__attribute__((no_sanitize("address", "thread"))) inline std::size_t read_every_page(const void* at,
+                                                                                      std::size_t len) {
+    const std::size_t page = page_size();
+    const volatile unsigned char* p = static_cast<const unsigned char*>(at);
+    std::size_t pages = 0;
+    for (std::size_t off = 0; off < len; off += page, ++pages) (void)p[off];
+    return pages;
+}
+
+/// The minor page faults this thread has taken so far.
+inline long minor_faults() {
+    ::rusage u{};
+    REQUIRE(::getrusage(RUSAGE_THREAD, &u) == 0);
+    return u.ru_minflt;
 }
 
 /// Page-aligned anonymous memory, unmapped with the object.

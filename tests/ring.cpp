@@ -6,7 +6,6 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <thread>
@@ -48,17 +47,6 @@ void nop_round_trip(rawring::ring& r, unsigned n, std::uint64_t first) {
         r.cqe_seen(cqe);
     }
     CHECK(r.cq_ready() == 0);
-}
-
-/// Reads one byte of every page of [at, at + len) and returns how many pages that was. Not
-/// instrumented: a sanitizer's check of the shadow memory of a new mapping would take page
-/// faults of its own, which the caller would count as the mapping's.
-__attribute__((no_sanitize("address", "thread"))) std::size_t read_every_page(const void* at, std::size_t len,
-                                                                               std::size_t page) {
-    const volatile unsigned char* p = static_cast<const unsigned char*>(at);
-    std::size_t pages = 0;
-    for (std::size_t off = 0; off < len; off += page, ++pages) (void)p[off];
-    return pages;
 }
 
 } // namespace
@@ -710,8 +698,6 @@ TEST_CASE("ring: 10,000 rings created and destroyed leave no fd or mapping behin
 // every page itself. This checks that claim on the running kernel: reading one byte of every
 // page of every mapping, right after init, takes no page fault on this thread.
 TEST_CASE("ring: every page of the ring mappings is mapped when init returns") {
-    const long page = ::sysconf(_SC_PAGESIZE);
-    REQUIRE(page > 0);
     for (const config& c : configs) {
         INFO("config: " << std::string(c.name));
         rawring::ring r;
@@ -719,27 +705,21 @@ TEST_CASE("ring: every page of the ring mappings is mapped when init returns") {
         if (!open_ring(r, c, 1024)) continue;
         const rawring::sq_ring& sq = r.sq();
         const rawring::cq_ring& cq = r.cq();
-        ::rusage before{}, after{};
-        REQUIRE(::getrusage(RUSAGE_THREAD, &before) == 0);
-        const std::size_t pages = read_every_page(sq.ring_ptr, sq.ring_sz, static_cast<std::size_t>(page)) +
-                                  read_every_page(cq.ring_ptr, cq.ring_sz, static_cast<std::size_t>(page)) +
-                                  read_every_page(sq.sqes, sq.sqes_sz, static_cast<std::size_t>(page));
-        REQUIRE(::getrusage(RUSAGE_THREAD, &after) == 0);
+        const long before = minor_faults();
+        const std::size_t pages = read_every_page(sq.ring_ptr, sq.ring_sz) + read_every_page(cq.ring_ptr, cq.ring_sz) +
+                                  read_every_page(sq.sqes, sq.sqes_sz);
+        const long faults = minor_faults() - before;
         CHECK(pages >= 25);
-        CHECK(after.ru_minflt - before.ru_minflt == 0);
-        CHECK(after.ru_majflt - before.ru_majflt == 0);
+        CHECK(faults == 0);
     }
     // The same reads of a fresh anonymous mapping, whose pages the kernel maps on first touch,
     // do count: the check above can see a fault.
-    const std::size_t len = 8 * static_cast<std::size_t>(page);
+    const std::size_t len = 8 * page_size();
     void* anon = ::mmap(nullptr, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     REQUIRE(anon != MAP_FAILED);
-    ::rusage before{}, after{};
-    REQUIRE(::getrusage(RUSAGE_THREAD, &before) == 0);
-    const std::size_t pages = read_every_page(anon, len, static_cast<std::size_t>(page));
-    REQUIRE(::getrusage(RUSAGE_THREAD, &after) == 0);
-    CHECK(pages == 8);
-    CHECK(after.ru_minflt - before.ru_minflt >= 8);
+    const long before = minor_faults();
+    CHECK(read_every_page(anon, len) == 8);
+    CHECK(minor_faults() - before >= 8);
     CHECK(::munmap(anon, len) == 0);
 }
 
