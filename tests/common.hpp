@@ -132,11 +132,25 @@ __attribute__((no_sanitize("address", "thread"))) inline std::size_t read_every_
     return pages;
 }
 
-/// The minor page faults this thread has taken so far.
-inline long minor_faults() {
-    ::rusage u{};
-    REQUIRE(::getrusage(RUSAGE_THREAD, &u) == 0);
-    return u.ru_minflt;
+/// The minor page faults this thread takes while it reads one byte of every page of
+/// [at, at + len) (read_every_page); the pages read go to `*pages`.
+inline long faults_reading_once(const void* at, std::size_t len, std::size_t* pages) {
+    ::rusage before{}, after{};
+    const int r0 = ::getrusage(RUSAGE_THREAD, &before);
+    *pages = read_every_page(at, len);
+    const int r1 = ::getrusage(RUSAGE_THREAD, &after);
+    REQUIRE((r0 == 0 && r1 == 0));
+    return after.ru_minflt - before.ru_minflt;
+}
+
+/// faults_reading_once, after one run of it over a buffer on the stack: the code that runs
+/// between the two counts must have run before, or the first fetch of a page of it (a fault
+/// on the test binary's text) would be counted as the mapping's.
+inline long faults_reading(const void* at, std::size_t len, std::size_t* pages) {
+    const unsigned char local[64] = {};
+    std::size_t ignored = 0;
+    (void)faults_reading_once(local, sizeof local, &ignored);
+    return faults_reading_once(at, len, pages);
 }
 
 /// Page-aligned anonymous memory, unmapped with the object.
