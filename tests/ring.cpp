@@ -3,7 +3,6 @@
 // SQ full, CQ overflow, timeouts, signals, registered ring fd, teardown, error returns.
 #include <sched.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -713,13 +712,10 @@ TEST_CASE("ring: every page of the ring mappings is mapped when init returns") {
     }
     // The same reads of a fresh anonymous mapping, whose pages the kernel maps on first touch,
     // do count: the check above can see a fault.
-    const std::size_t len = 8 * page_size();
-    void* anon = ::mmap(nullptr, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    REQUIRE(anon != MAP_FAILED);
+    const mapping anon(8 * page_size());
     std::size_t pages = 0;
-    CHECK(faults_reading(anon, len, &pages) >= 8);
+    CHECK(faults_reading(anon.p, anon.size, &pages) >= 8);
     CHECK(pages == 8);
-    CHECK(::munmap(anon, len) == 0);
 }
 
 TEST_CASE("ring: setup errors") {

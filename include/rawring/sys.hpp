@@ -135,9 +135,10 @@ inline int enter(int fd, unsigned to_submit, unsigned min_complete, unsigned fla
 /// mmap(2) of a shared region of the ring fd at `offset` (one of IORING_OFF_*).
 /// Returns the address, or writes -errno to `*err` and returns nullptr.
 /// Without MAP_POPULATE (which liburing passes): io_uring's mmap handler maps every page of
-/// the region itself (remap_pfn_range on older kernels, vm_insert_pages on newer ones), so the pages
-/// are present when mmap returns, and MAP_POPULATE only adds a walk over them and a drain of
-/// the page LRU caches: 11-12 us of a fresh process's CPU on this machine (Linux 6.18).
+/// the region itself (remap_pfn_range on older kernels, vm_insert_pages on newer ones), so
+/// the pages are present when mmap returns. MAP_POPULATE would only add a walk over them and
+/// a drain of the page LRU caches: 11-12 us per ring in a fresh process, measured on Linux
+/// 6.18 (docs/performance.md).
 [[nodiscard]] inline void* mmap_ring(int fd, std::size_t len, std::uint64_t offset, int* err) noexcept {
     return calls.mmap_ring(fd, len, offset, err);
 }
