@@ -961,6 +961,59 @@ int io_workers_of(long tid) {
 }
 } // namespace
 
+TEST_CASE("coro: with_flags IOSQE_IO_LINK holds an accept back until the read it follows") {
+    // The loop's first accept asks the kernel about IORING_ACCEPT_POLL_FIRST with an SQE of its
+    // own. Behind a linked SQE that probe would take the accept's place in the chain, so it
+    // waits for an accept that follows no link.
+    loop l;
+    if (!open_loop(l)) return;
+    tcp_listener srv;
+    struct fns {
+        static co::task<int> chain(loop& lp, int in, char* buf, int lfd, int* rd, int* ac) {
+            auto [r, a] = co_await co::when_all(
+                co::as_task(co::with_flags(co::read(lp, in, buf, 5), abi::IOSQE_IO_LINK)),
+                co::as_task(co::accept(lp, lfd, SOCK_CLOEXEC)));
+            *rd = r;
+            *ac = a;
+            co_return 0;
+        }
+        static co::task<int> accept_one(loop& lp, int lfd, int* ac) {
+            *ac = co_await co::accept(lp, lfd, SOCK_CLOEXEC);
+            co_return 0;
+        }
+    };
+    pipe_pair p;
+    char buf[8] = {};
+    int rd = 1, ac = 1;
+    REQUIRE(co::spawn(l, fns::chain(l, p.read_end, buf, srv.fd, &rd, &ac)) == 0);
+    (void)l.run_for(10'000'000);
+    CHECK(l.accept_flags() == -1);  // not asked yet
+    owned_fd c1 = srv.connect_client();  // pending: an accept out of the chain would take it
+    (void)l.run_for(20'000'000);
+    CHECK(rd == 1);
+    pollfd pf{srv.fd, POLLIN, 0};
+    CHECK(::poll(&pf, 1, 0) == 1);  // the connection still waits in the listener's queue
+    REQUIRE(::write(p.write_end, "hello", 5) == 5);
+    REQUIRE(drain(l));
+    CHECK(rd == 5);
+    CHECK(str(buf, 5) == "hello");
+    REQUIRE(ac >= 0);  // after the read, the connection
+    owned_fd a1(ac);
+    // The next accept asks, and takes the next connection with whatever flag the answer gave.
+    int ac2 = 1;
+    REQUIRE(co::spawn(l, fns::accept_one(l, srv.fd, &ac2)) == 0);
+    (void)l.run_for(10'000'000);
+    CHECK(l.accept_flags() >= 0);
+    owned_fd c2 = srv.connect_client();
+    REQUIRE(drain(l));
+    REQUIRE(ac2 >= 0);
+    owned_fd a2(ac2);
+    CHECK(::send(c2, "y", 1, 0) == 1);
+    char c = 0;
+    CHECK(::recv(a2, &c, 1, 0) == 1);
+    CHECK(c == 'y');
+}
+
 TEST_CASE("coro: with_flags IOSQE_ASYNC issues a read in io-wq, a plain one inline") {
     temp_file f("read me in a worker");
     // A thread of its own: a task's io-wq starts without workers, and here nothing else

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -739,6 +740,149 @@ TEST_CASE("loop: tcp_connect and listen + multishot accept helpers") {
     CHECK(s.accept_ends == 1);
     CHECK(s.last == ecanceled);
     CHECK(l.fds().balanced());
+}
+
+namespace {
+/// Pins the calling thread to the CPU it runs on, until destroyed.
+struct pin_here {
+    cpu_set_t old{};
+    bool pinned = false;
+    pin_here() {
+        if (::sched_getaffinity(0, sizeof old, &old) != 0) return;
+        const int cpu = ::sched_getcpu();
+        if (cpu < 0) return;
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        pinned = ::sched_setaffinity(0, sizeof one, &one) == 0;
+    }
+    ~pin_here() {
+        if (pinned) (void)::sched_setaffinity(0, sizeof old, &old);
+    }
+    pin_here(const pin_here&) = delete;
+    pin_here& operator=(const pin_here&) = delete;
+};
+
+/// Whether this kernel's accept takes IORING_ACCEPT_POLL_FIRST, seen from its behaviour rather
+/// than asked as the loop asks: on a listening socket with nothing pending, an accept with a
+/// flag the kernel does not know completes at once with -EINVAL; with the flag, it waits.
+bool kernel_accepts_poll_first(int lfd) {
+    rawring::ring r;
+    REQUIRE(r.init(4) == 0);
+    abi::io_uring_sqe* sqe = r.get_sqe();
+    REQUIRE(sqe != nullptr);
+    rawring::prep_accept(sqe, lfd, nullptr, nullptr, SOCK_CLOEXEC);
+    sqe->ioprio |= abi::IORING_ACCEPT_POLL_FIRST;
+    sqe->user_data = 1;
+    REQUIRE(r.submit() == 1);
+    if (r.cq_ready() == 0) return true;  // armed: the ring's close cancels it
+    abi::io_uring_cqe* cqe = nullptr;
+    REQUIRE(r.peek_cqe(&cqe) == 0);
+    CHECK(cqe->res == -EINVAL);
+    return false;
+}
+
+/// The sockfs inode number of `fd`: consecutive sockets made on one CPU get consecutive ones
+/// (get_next_ino hands them out from a per-CPU batch).
+long long inode_of(int fd) {
+    struct stat st{};
+    REQUIRE(::fstat(fd, &st) == 0);
+    return static_cast<long long>(st.st_ino);
+}
+
+/// `tries` times: a socket, then an accept on `lfd` submitted (nothing is pending), then a
+/// socket; returns how many of the tries had the two sockets' inodes next to each other, i.e.
+/// no socket made between them (the accept then made none). Each accept is cancelled.
+int accepts_without_a_socket(loop& l, int lfd, int tries) {
+    pin_here pin;
+    REQUIRE(pin.pinned);
+    int clean = 0;
+    for (int i = 0; i < tries; ++i) {
+        seen s;
+        owned_fd a(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        REQUIRE(a >= 0);
+        task* t = l.accept(lfd, nullptr, nullptr, SOCK_CLOEXEC, rec(s));
+        REQUIRE(t != nullptr);
+        REQUIRE(l.submit() >= 1);  // the accept tries (or, with the flag, waits) in this call
+        owned_fd b(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        REQUIRE(b >= 0);
+        if (inode_of(b) - inode_of(a) == 1) ++clean;
+        REQUIRE(l.cancel(t, {}) != nullptr);
+        REQUIRE(drain(l));
+        CHECK(s.calls == 1);
+        CHECK(s.res == -ECANCELED);
+    }
+    return clean;
+}
+} // namespace
+
+TEST_CASE("loop: accept waits for a connection before its first try (IORING_ACCEPT_POLL_FIRST)") {
+    tcp_listener srv;
+    const bool has = kernel_accepts_poll_first(srv.fd);
+    if (!has) MESSAGE("this kernel's accept does not take IORING_ACCEPT_POLL_FIRST (Linux 6.10): the loop must not use it");
+    const int want = has ? abi::IORING_ACCEPT_POLL_FIRST : 0;
+
+    // automatic: unknown until the first accept asks the kernel.
+    loop l;
+    loop_options o;
+    o.track_fds = 4096;
+    if (!open_loop(l, 16, o)) return;
+    CHECK(l.accept_flags() == -1);
+    seen ac;
+    REQUIRE(l.accept(srv.fd, nullptr, nullptr, SOCK_CLOEXEC, rec(ac)) != nullptr);
+    CHECK(l.accept_flags() == want);
+    {
+        // The accept's SQE, queued and not yet submitted, carries the flag.
+        const rawring::sq_ring& sq = l.raw_ring().sq();
+        const abi::io_uring_sqe& sqe = sq.sqes[(sq.sqe_tail - 1) & sq.ring_mask];
+        CHECK(sqe.opcode == abi::IORING_OP_ACCEPT);
+        CHECK(sqe.ioprio == want);
+        CHECK(sqe.fd == srv.fd);
+    }
+    // It accepts a connection, and the probe's CQE never reached a callback.
+    owned_fd client = srv.connect_client();
+    REQUIRE(drain(l));
+    CHECK(ac.calls == 1);
+    REQUIRE(ac.res >= 0);
+    CHECK(::send(client, "x", 1, 0) == 1);
+    char c = 0;
+    CHECK(::recv(ac.res, &c, 1, 0) == 1);
+    CHECK(c == 'x');
+    seen cl;
+    REQUIRE(l.close(ac.res, rec(cl)) != nullptr);
+    REQUIRE(drain(l));
+    CHECK(cl.res == 0);
+    CHECK(l.fds().balanced());
+
+    // The effect: with the flag, an accept with nothing pending makes no socket. Without it
+    // (forbid), it makes one and frees it, so two sockets around it are never neighbours.
+    loop off;
+    loop_options no;
+    no.accept_poll_first = rawring::setup_choice::forbid;
+    REQUIRE(off.init(16, no) == 0);
+    CHECK(off.accept_flags() == 0);
+    CHECK(accepts_without_a_socket(off, srv.fd, 10) == 0);
+    const int clean = accepts_without_a_socket(l, srv.fd, 20);
+    if (has) CHECK(clean >= 1);  // other processes on this CPU may take an inode between, now and then
+    else CHECK(clean == 0);
+
+    // force: init asks, and fails where the kernel lacks the flag.
+    loop f;
+    loop_options fo;
+    fo.accept_poll_first = rawring::setup_choice::force;
+    const int fr = f.init(16, fo);
+    if (has) {
+        REQUIRE(fr == 0);
+        CHECK(f.accept_flags() == abi::IORING_ACCEPT_POLL_FIRST);
+        seen n;
+        REQUIRE(f.noop(rec(n)) != nullptr);  // the probe's CQE, still in the CQ, is no callback's
+        REQUIRE(drain(f));
+        CHECK(n.calls == 1);
+        CHECK(n.res == 0);
+    } else {
+        CHECK(fr == -EINVAL);
+        CHECK(!f.raw_ring().is_open());
+    }
 }
 
 TEST_CASE("loop: recv with POLL_FIRST waits for data, then takes it; an unknown flag gives -EINVAL") {
@@ -2503,6 +2647,62 @@ TEST_CASE("loop: mock socket, accept and send, fds balanced") {
     CHECK(::fcntl(ac.res, F_GETFD) == -1);
     CHECK(lm.fds().balanced());
     CHECK(lm.fds().untracked == 0);
+}
+
+TEST_CASE("loop: mock accept_poll_first follows the kernel's answer to the probe") {
+    // The mock stands for a kernel that knows IORING_ACCEPT_POLL_FIRST (the probe, an accept of
+    // fd -1, fails with -EBADF) and for one that does not (-EINVAL); the mock itself has no
+    // accept (-EOPNOTSUPP), which must read as "no flag" too.
+    for (const int answer : {-EBADF, -EINVAL, 0}) {
+        CAPTURE(answer);
+        rawring::mock::options mo;
+        mo.report_at_exit = false;
+        rawring::mock::scope mock(mo);
+        struct asked { int probes = 0; std::uint16_t probe_ioprio = 0; std::vector<std::uint16_t> ioprio; } q;
+        if (answer != 0) {
+            mock->on(abi::IORING_OP_ACCEPT, [&](const rawring::mock::request& rq) {
+                if (rq.sqe.fd == -1) {
+                    ++q.probes;
+                    q.probe_ioprio = rq.sqe.ioprio;
+                    return rawring::mock::action::now(answer);
+                }
+                q.ioprio.push_back(rq.sqe.ioprio);
+                return rawring::mock::action::now(::eventfd(0, EFD_CLOEXEC));
+            });
+        }
+        loop l;
+        loop_options o;
+        o.track_fds = 4096;
+        REQUIRE(l.init(16, o) == 0);
+        const int want = answer == -EBADF ? abi::IORING_ACCEPT_POLL_FIRST : 0;
+        seen a1, a2, m1;
+        REQUIRE(l.accept(3, nullptr, nullptr, SOCK_CLOEXEC, rec(a1)) != nullptr);
+        CHECK(l.accept_flags() == want);  // the answer was in the CQ when accept returned
+        REQUIRE(l.accept_multishot(3, SOCK_CLOEXEC, rec(m1)) != nullptr);
+        REQUIRE(l.accept(3, nullptr, nullptr, SOCK_CLOEXEC, rec(a2)) != nullptr);
+        REQUIRE(drain(l));
+        CHECK(l.accept_flags() == want);
+        if (answer == 0) {
+            CHECK(a1.res == -EOPNOTSUPP);
+            CHECK(a2.res == -EOPNOTSUPP);
+            CHECK(m1.res == -EOPNOTSUPP);
+            continue;
+        }
+        CHECK(q.probes == 1);  // asked once, by the first accept
+        CHECK(q.probe_ioprio == abi::IORING_ACCEPT_POLL_FIRST);
+        REQUIRE(q.ioprio.size() == 3);
+        CHECK(q.ioprio[0] == want);
+        CHECK(q.ioprio[1] == (want | abi::IORING_ACCEPT_MULTISHOT));
+        CHECK(q.ioprio[2] == want);
+        // Each callback ran once, with its own accept's result; the probe's CQE ran none.
+        CHECK(a1.calls == 1);
+        CHECK(a2.calls == 1);
+        CHECK(m1.calls == 1);
+        for (const seen* s : {&a1, &a2, &m1}) {
+            REQUIRE(s->res >= 0);
+            CHECK(::close(s->res) == 0);
+        }
+    }
 }
 
 TEST_CASE("loop: mock send_fd between two loops and install_fixed, fds balanced") {

@@ -142,6 +142,12 @@ struct loop_options {
     setup_choice submit_all = setup_choice::automatic;
     /// IORING_SETUP_CLAMP: entries above the kernel's limit are clamped rather than refused.
     setup_choice clamp = setup_choice::automatic;
+    /// IORING_ACCEPT_POLL_FIRST (Linux 6.10) on accept and accept_multishot: the kernel waits for
+    /// a connection before its first try. An accept that finds nothing pending otherwise makes a
+    /// socket, fails, and frees it. automatic: the first accept finds out whether the kernel
+    /// takes the flag (one SQE it rejects either way: an accept of fd -1), and later ones use it
+    /// if so; force: init finds out, and fails with -EINVAL if not; forbid: never.
+    setup_choice accept_poll_first = setup_choice::automatic;
     /// A sparse registered-file table of this many slots (0: none), for send_fd and the
     /// fixed-file operations. IORING_FILE_INDEX_ALLOC picks from the whole table.
     unsigned registered_files = 0;
@@ -303,7 +309,8 @@ public:
     /// else neither; each with SUBMIT_ALL and CLAMP while the kernel accepts them. `options` may
     /// force or forbid each (setup_flags() says what was chosen). Returns 0, or -EBUSY (already
     /// set up), -EINVAL (entries 0, a forced flag refused, defer_taskrun and coop_taskrun both
-    /// forced), -ENOMEM (the pool), or the ring's or register_files_sparse's -errno.
+    /// forced, accept_poll_first forced on a kernel without it), -ENOMEM (the pool), or the
+    /// ring's or register_files_sparse's -errno.
     [[nodiscard]] int init(unsigned entries, const loop_options& options = {}) noexcept;
 
     /// Shuts down: stops and joins the child threads (each cancels its work and waits for its
@@ -315,6 +322,11 @@ public:
 
     /// The IORING_SETUP_* flags init chose.
     [[nodiscard]] std::uint32_t setup_flags() const noexcept { return ring_.flags(); }
+    /// The IORING_ACCEPT_* flags accept and accept_multishot add to their SQE's ioprio:
+    /// IORING_ACCEPT_POLL_FIRST or 0 (loop_options::accept_poll_first). -1 while not known yet
+    /// (automatic, before the first accept, or while the kernel's answer is still in the CQ's
+    /// overflow list).
+    [[nodiscard]] int accept_flags() const noexcept { return accept_known_ ? accept_bits_ : -1; }
     [[nodiscard]] bool is_open() const noexcept { return ring_.is_open(); }
     /// The ring, for what the loop does not wrap (registering buffers, probing...). Do not reap
     /// its CQEs yourself.
@@ -481,18 +493,22 @@ public:
     task* accept(int fd, sockaddr* addr, unsigned* len, int flags, const context& c) noexcept {
         task* t = alloc_(loop_op::accept, c);
         if (t == nullptr) [[unlikely]] return nullptr;
+        const std::uint16_t io = accept_ioprio_();  // before sqe_: it may submit
         bool slow;
         abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep_accept(sqe, fd, addr, len, flags);
+        sqe->ioprio |= io;
         return commit_(t, sqe, slow);
     }
     /// Multishot accept: one callback per connection (F_MORE while armed). Since Linux 5.19.
     task* accept_multishot(int fd, int flags, const context& c) noexcept {
         task* t = alloc_(loop_op::accept_multishot, c);
         if (t == nullptr) [[unlikely]] return nullptr;
+        const std::uint16_t io = accept_ioprio_();
         bool slow;
         abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep_multishot_accept(sqe, fd, nullptr, nullptr, flags);
+        sqe->ioprio |= io;
         return commit_(t, sqe, slow);
     }
     /// send(2).
@@ -685,10 +701,12 @@ private:
     static constexpr std::uint64_t tag_done = 4;      // our run_on task, run and returned
     static constexpr std::uint64_t tag_fd = 5;        // an fd from another loop: data << 3
     // The loop's own SQEs, whose CQEs only the loop sees: (kind << 3) | tag_internal, kind 0 for
-    // those it drops, 1 for post_value's send, control_base + k for shutdown message k.
+    // those it drops, 1 for post_value's send, 2 for the accept probe, control_base + k for
+    // shutdown message k.
     static constexpr std::uint64_t tag_internal = 6;
     static constexpr std::uint64_t internal_post = (1u << 3) | tag_internal;
-    static constexpr std::uint64_t control_base = 2;
+    static constexpr std::uint64_t internal_accept_probe = (2u << 3) | tag_internal;
+    static constexpr std::uint64_t control_base = 3;
     static constexpr std::uint64_t tag_direct = 7;    // a direct_completion's address (8-aligned)
     static constexpr std::uint64_t tag_mask = 7;
 
@@ -826,6 +844,14 @@ private:
     unsigned run_completed_() noexcept;
     void flush_pending_() noexcept;
     abi::io_uring_sqe* internal_sqe_() noexcept;
+    /// What accept and accept_multishot add to ioprio; the first call on `automatic` asks the
+    /// kernel (probe_accept_).
+    std::uint16_t accept_ioprio_() noexcept {
+        if (!accept_asked_) [[unlikely]] probe_accept_();
+        return accept_bits_;
+    }
+    void probe_accept_() noexcept;
+    void note_accept_probe_(std::int32_t res) noexcept;
     int post_sqe_(abi::io_uring_sqe*& sqe) noexcept;
     void begin_stop_() noexcept;
     void cancel_everything_() noexcept;
@@ -874,6 +900,11 @@ private:
     // 1.7 times that). false once the kernel has shown it lacks the register op (before 6.13).
     bool sync_msg_ = true;
     bool sent_now_ = false;  // a task's message to a busy loop went out at once in this step
+    // accept_poll_first: the probe went out (or no probe is needed), its answer is in, and the
+    // flags it gave (accept_bits_ stays 0 until the answer says otherwise).
+    bool accept_asked_ = false;
+    bool accept_known_ = false;
+    std::uint16_t accept_bits_ = 0;
     bool stopping_ = false;        // shutting down: no new tasks
     bool exit_requested_ = false;  // child: the parent said exit
     bool drained_sent_ = false;    // child: told the parent it has nothing in flight

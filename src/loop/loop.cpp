@@ -124,6 +124,16 @@ int loop::init(unsigned entries, const loop_options& o) noexcept {
     stop_ = stopping_ = exit_requested_ = drained_sent_ = false;
     fd_counts_ = {};
     (void)grow_pool_();  // the first tasks (and direct_limit_)
+    accept_asked_ = accept_known_ = o.accept_poll_first == setup_choice::forbid;
+    accept_bits_ = 0;
+    if (o.accept_poll_first == setup_choice::force) {
+        probe_accept_();  // nothing else is in flight: the answer is in the CQ now
+        if (accept_bits_ == 0) {
+            release_pool_();
+            (void)ring_.exit();
+            return -err::einval;
+        }
+    }
     return 0;
 }
 
@@ -252,6 +262,49 @@ void loop::flush_pending_() noexcept {
             lt->user_data = ptr_bits(t) | tag_deadline;
         }
     }
+}
+
+void loop::probe_accept_() noexcept {
+    // Not behind an SQE that links to the operation queued next (co::with_flags): the probe
+    // would take the accept's place in the chain. The next accept asks instead.
+    const sq_ring& sq = ring_.sq();
+    const std::uint32_t khead = std::atomic_ref<std::uint32_t>(*sq.khead).load(std::memory_order_acquire);
+    if (sq.sqe_tail != khead &&
+        (sq.sqes[(sq.sqe_tail - 1) & sq.ring_mask].flags & (abi::IOSQE_IO_LINK | abi::IOSQE_IO_HARDLINK)) != 0)
+        return;
+    accept_asked_ = true;
+    abi::io_uring_sqe* sqe = internal_sqe_();
+    if (sqe == nullptr) {  // no SQ room, even after submitting: no flag, for good
+        accept_known_ = true;
+        return;
+    }
+    // An accept of fd -1. A kernel that does not know the flag refuses the SQE as it reads it
+    // (-EINVAL); one that does fails it when it looks the fd up (-EBADF). Either way the CQE is
+    // posted before the submit returns, as it is for any SQE that fails before it runs.
+    prep_accept(sqe, -1, nullptr, nullptr, 0);
+    sqe->ioprio = abi::IORING_ACCEPT_POLL_FIRST;
+    sqe->user_data = internal_accept_probe;
+    if (ring_.submit() < 0) return;  // it goes with a later submit, and dispatch_ notes the answer
+    // The answer is looked at, not consumed: accept may be called from a callback while step_
+    // walks the CQ, and the CQE is dispatch_'s when the walk reaches it. Newest first.
+    const cq_ring& cq = ring_.cq();
+    const std::uint32_t head = std::atomic_ref<std::uint32_t>(*cq.khead).load(std::memory_order_relaxed);
+    // Acquire pairs with the kernel's release of the tail, as in step_.
+    const std::uint32_t tail = std::atomic_ref<std::uint32_t>(*cq.ktail).load(std::memory_order_acquire);
+    for (std::uint32_t i = tail; i != head;) {
+        const abi::io_uring_cqe& c = cq.cqes[--i & cq.ring_mask];
+        if (c.user_data == internal_accept_probe) {
+            note_accept_probe_(c.res);
+            return;
+        }
+    }
+    // Not there: the CQ was full and the CQE waits in the overflow list. Accepts go without the
+    // flag until dispatch_ sees it.
+}
+
+void loop::note_accept_probe_(std::int32_t res) noexcept {
+    accept_known_ = true;
+    accept_bits_ = res == -err::ebadf ? abi::IORING_ACCEPT_POLL_FIRST : 0;
 }
 
 abi::io_uring_sqe* loop::internal_sqe_() noexcept {
@@ -415,6 +468,8 @@ unsigned loop::dispatch_(const abi::io_uring_cqe& cqe) noexcept {
             control_((ud >> 3) - control_base);
         } else if (ud == internal_post && cqe.res < 0) {
             ++post_failures_;  // (successes post no CQE)
+        } else if (ud == internal_accept_probe && !accept_known_) {
+            note_accept_probe_(cqe.res);
         }
         ++uncounted_;
         return 0;
