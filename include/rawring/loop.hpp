@@ -146,7 +146,8 @@ struct loop_options {
     /// a connection before its first try. An accept that finds nothing pending otherwise makes a
     /// socket, fails, and frees it. automatic: the first accept finds out whether the kernel
     /// takes the flag (one SQE it rejects either way: an accept of fd -1), and later ones use it
-    /// if so; force: init finds out, and fails with -EINVAL if not; forbid: never.
+    /// if so (an accept queued right behind a linked SQE leaves the asking to the next one);
+    /// force: init finds out, and fails with -EINVAL if not; forbid: never.
     setup_choice accept_poll_first = setup_choice::automatic;
     /// A sparse registered-file table of this many slots (0: none), for send_fd and the
     /// fixed-file operations. IORING_FILE_INDEX_ALLOC picks from the whole table.
@@ -324,8 +325,8 @@ public:
     [[nodiscard]] std::uint32_t setup_flags() const noexcept { return ring_.flags(); }
     /// The IORING_ACCEPT_* flags accept and accept_multishot add to their SQE's ioprio:
     /// IORING_ACCEPT_POLL_FIRST or 0 (loop_options::accept_poll_first). -1 while not known yet
-    /// (automatic, before the first accept, or while the kernel's answer is still in the CQ's
-    /// overflow list).
+    /// (automatic: before the first accept that follows no linked SQE, or while the kernel's
+    /// answer is still in the CQ's overflow list).
     [[nodiscard]] int accept_flags() const noexcept { return accept_known_ ? accept_bits_ : -1; }
     [[nodiscard]] bool is_open() const noexcept { return ring_.is_open(); }
     /// The ring, for what the loop does not wrap (registering buffers, probing...). Do not reap
