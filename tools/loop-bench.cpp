@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // rawring-loop-bench: what rawring::loop costs per operation over the bare ring (nop, pipe
-// ping-pong), and a thread-to-thread MSG_RING round trip between two loops against an eventfd +
-// std::mutex queue baseline. See docs/loop-performance.md for the method and the numbers.
+// ping-pong), a thread-to-thread MSG_RING round trip between two loops against an eventfd +
+// std::mutex queue baseline, and accepts from a listener with connections waiting, with and without
+// IORING_ACCEPT_POLL_FIRST. See docs/loop-performance.md for the method and the numbers.
 //
 // Two modes:
 //  - default: each selected side (--only, else both, one after the other) runs --ops operations
@@ -10,10 +11,13 @@
 //  - --time: both sides live in this process and take turns in short chunks (~30 ms each, pinned to
 //    one CPU, CPU time), in A B / B A order; it prints the median of the paired ratios and their
 //    interquartile range.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,12 +57,17 @@ const char* const usage_text =
     "  msgring   a value sent to a second thread and sent back: loop = two loops (spawn_thread)\n"
     "            passing msg_value; baseline = two threads, a std::mutex-protected queue each,\n"
     "            eventfd wake-ups\n"
+    "  accept    `--backlog` connections made, then accepted by a chain of single accepts (each\n"
+    "            callback queues the next), then closed: loop = loop_options' automatic\n"
+    "            accept_poll_first (IORING_ACCEPT_POLL_FIRST where the kernel takes it); baseline =\n"
+    "            the same loop with it forbidden. Timed: the accepts alone (not the connects)\n"
     "\n"
     "options:\n"
     "  --batch N       nop batch size (default 1)\n"
-    "  --ops N         operations (nop: NOPs, pipe: rounds, msgring: round trips) in the default\n"
-    "                  mode (default 100000; 20000 for msgring)\n"
-    "  --only SIDE     loop | ring | baseline (ring for nop/pipe, baseline for msgring)\n"
+    "  --backlog N     accept: connections waiting before each chain of accepts (default 16)\n"
+    "  --ops N         operations (nop: NOPs, pipe: rounds, msgring: round trips, accept: accepts)\n"
+    "                  in the default mode (default 100000; 20000 for msgring and accept)\n"
+    "  --only SIDE     loop | ring | baseline (ring for nop/pipe, baseline for msgring/accept)\n"
     "  --time          same-run comparison: the two sides alternate in chunks, pinned to one CPU,\n"
     "                  timed with CPU time (thread CPU time; process CPU time for msgring, which\n"
     "                  has two threads); prints medians and the median paired ratio with its IQR\n"
@@ -78,6 +87,7 @@ const char* const usage_text =
 struct options {
     std::string workload;
     unsigned batch = 1;
+    unsigned backlog = 16;
     std::uint64_t ops = 0;
     std::string only;
     bool time = false;
@@ -123,6 +133,10 @@ struct side {
     virtual ~side() = default;
     virtual const char* name() const = 0;
     virtual int run(std::uint64_t n) = 0;
+    /// A side whose run() does more than the operations it counts (accept: the connects and
+    /// closes around them) times the operations itself: the last run()'s CPU (thread) and wall
+    /// ns spent on them. Other sides are timed around run().
+    virtual bool own_time(double* /*cpu_ns*/, double* /*wall_ns*/) const { return false; }
 };
 
 /// The setup flags loop::init picks here, so the bare ring runs with the same ones.
@@ -416,6 +430,101 @@ double quantile(std::vector<double> v, double q) {
 }
 
 /// The default mode: each side once, --ops operations after a warm-up.
+// ---- accept --------------------------------------------------------------------------------------
+
+/// A listener on 127.0.0.1 and a loop that accepts from it: each round makes `backlog` client
+/// connections (blocking connects: each is in the accept queue when its connect returns), then
+/// one accept whose callback queues the next until all are taken, then closes both ends (the
+/// client with SO_LINGER 0, a reset, so that no TIME_WAIT piles up over a long run). Only the
+/// accepts are timed (own_time): from the first accept's call to the end of the run.
+struct loop_accept final : side {
+    loop l;
+    const char* label;
+    unsigned backlog;
+    int lfd = -1;
+    sockaddr_in addr{};
+    std::vector<int> clients, accepted;
+    unsigned left = 0;
+    int bad = 0;
+    double cpu_ns = 0, wall_ns = 0;  // the last run()'s accepts
+    loop_accept(const char* n, unsigned k) : label(n), backlog(k) {}
+    ~loop_accept() override {
+        if (lfd >= 0) ::close(lfd);
+    }
+    loop_accept(const loop_accept&) = delete;
+    loop_accept& operator=(const loop_accept&) = delete;
+    int init(rawring::setup_choice poll_first) {
+        rawring::loop_options lo = g_loop_options;
+        lo.accept_poll_first = poll_first;
+        if (const int r = l.init(64, lo); r < 0) return r;
+        lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (lfd < 0) return -errno;
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof(addr);
+        if (::bind(lfd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0 ||
+            ::listen(lfd, static_cast<int>(backlog)) != 0 ||
+            ::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+            return -errno;
+        clients.reserve(backlog);
+        accepted.reserve(backlog);
+        return 0;
+    }
+    const char* name() const override { return label; }
+    static void on_accept(loop& lp, task& t, const cqe_t& c) {
+        auto* self = static_cast<loop_accept*>(t.user());
+        if (c.res < 0) {
+            self->bad = c.res;
+            return;
+        }
+        self->accepted.push_back(c.res);
+        if (--self->left > 0 && lp.accept(self->lfd, nullptr, nullptr, SOCK_CLOEXEC, {on_accept, self}) == nullptr)
+            self->bad = -EBUSY;
+    }
+    void close_all() {
+        const linger reset{1, 0};
+        for (const int c : clients) {
+            (void)::setsockopt(c, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+            ::close(c);
+        }
+        for (const int a : accepted) ::close(a);
+        clients.clear();
+        accepted.clear();
+    }
+    bool own_time(double* cpu, double* wall) const override {
+        *cpu = cpu_ns;
+        *wall = wall_ns;
+        return true;
+    }
+    int run(std::uint64_t n) override {
+        cpu_ns = wall_ns = 0;
+        for (std::uint64_t done = 0; done < n; done += backlog) {
+            for (unsigned i = 0; i < backlog; ++i) {
+                const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (c < 0) return -errno;
+                clients.push_back(c);
+                if (::connect(c, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
+                    const int e = -errno;
+                    close_all();
+                    return e;
+                }
+            }
+            left = backlog;
+            const double c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID), w0 = clock_ns(CLOCK_MONOTONIC);
+            if (l.accept(lfd, nullptr, nullptr, SOCK_CLOEXEC, {on_accept, this}) == nullptr) return -EBUSY;
+            const int r = l.run(rawring::run_mode::until_done);
+            cpu_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+            wall_ns += clock_ns(CLOCK_MONOTONIC) - w0;
+            const std::size_t got = accepted.size();
+            close_all();
+            if (r < 0) return r;
+            if (bad != 0) return bad;
+            if (got != backlog) return -EIO;
+        }
+        return 0;
+    }
+};
+
 int run_plain(side* a, side* b, std::uint64_t ops, std::uint64_t warm, const char* unit, clockid_t cpu_clock) {
     int status = 0;
     for (side* s : {a, b}) {
@@ -427,7 +536,11 @@ int run_plain(side* a, side* b, std::uint64_t ops, std::uint64_t warm, const cha
         }
         const double w0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(cpu_clock);
         const int ret = s->run(ops);
-        const double w1 = clock_ns(CLOCK_MONOTONIC), c1 = clock_ns(cpu_clock);
+        double w1 = clock_ns(CLOCK_MONOTONIC), c1 = clock_ns(cpu_clock);
+        if (double cpu = 0, wall = 0; s->own_time(&cpu, &wall)) {
+            c1 = c0 + cpu;
+            w1 = w0 + wall;
+        }
         if (ret < 0) {
             std::fprintf(stderr, "%s: failed: %s\n", s->name(), std::strerror(-ret));
             status = 1;
@@ -446,7 +559,9 @@ int run_timed(const std::string& label, side& a, side& b, const options& o, std:
     auto timed = [&](side& s, std::uint64_t n, double* ns) -> int {
         const double c0 = clock_ns(cpu_clock);
         const int ret = s.run(n);
-        *ns = (clock_ns(cpu_clock) - c0) / static_cast<double>(n);
+        double cpu = clock_ns(cpu_clock) - c0, wall = 0;
+        (void)s.own_time(&cpu, &wall);
+        *ns = cpu / static_cast<double>(n);
         return ret;
     };
     // Warm both, then size the chunk on side b (the reference) and a: the slower one sets it.
@@ -525,6 +640,9 @@ int parse(int argc, char** argv, options& o) {
         } else if (a == "--batch") {
             if (!value(&v) || v == 0 || v > 4096) return 2;
             o.batch = static_cast<unsigned>(v);
+        } else if (a == "--backlog") {
+            if (!value(&v) || v == 0 || v > 1024) return 2;
+            o.backlog = static_cast<unsigned>(v);
         } else if (a == "--ops") {
             if (!value(&v) || v == 0) return 2;
             o.ops = v;
@@ -568,7 +686,7 @@ int parse(int argc, char** argv, options& o) {
             return 2;
         }
     }
-    if (o.workload != "nop" && o.workload != "pipe" && o.workload != "msgring") {
+    if (o.workload != "nop" && o.workload != "pipe" && o.workload != "msgring" && o.workload != "accept") {
         std::fputs(usage_text, stderr);
         return 2;
     }
@@ -585,7 +703,7 @@ int fail(const char* what, int err) {
 int main(int argc, char** argv) {
     options o;
     if (const int r = parse(argc, argv, o); r >= 0) return r;
-    const bool msg = o.workload == "msgring";
+    const bool msg = o.workload == "msgring" || o.workload == "accept";
     if (!o.only.empty() && o.only != "loop" && o.only != (msg ? "baseline" : "ring")) {
         std::fprintf(stderr, "rawring-loop-bench: --only %s does not apply to %s\n", o.only.c_str(),
                      o.workload.c_str());
@@ -635,6 +753,27 @@ int main(int argc, char** argv) {
         const std::uint64_t warm = nop ? 64ull * o.batch : 64;
         return run_plain(a, b, std::max<std::uint64_t>(ops / (nop ? o.batch : 1), 1) * (nop ? o.batch : 1),
                          warm, nop ? "op" : "round", CLOCK_THREAD_CPUTIME_ID);
+    }
+
+    if (o.workload == "accept") {
+        loop_accept la("loop", o.backlog);
+        loop_accept lb("baseline", o.backlog);
+        side* a = nullptr;
+        side* b = nullptr;
+        if (want_loop) {
+            if (const int err = la.init(rawring::setup_choice::automatic); err < 0) return fail("accept (automatic)", err);
+            a = &la;
+        }
+        if (want_other) {
+            if (const int err = lb.init(rawring::setup_choice::forbid); err < 0) return fail("accept (forbid)", err);
+            b = &lb;
+        }
+        char label[96];
+        std::snprintf(label, sizeof(label), "accept, %u waiting", o.backlog);
+        if (o.time) return run_timed(label, *a, *b, o, o.backlog, "accept", CLOCK_THREAD_CPUTIME_ID);
+        std::printf("%s\n", label);
+        const std::uint64_t ops = std::max<std::uint64_t>((o.ops != 0 ? o.ops : 20000) / o.backlog, 1) * o.backlog;
+        return run_plain(a, b, ops, 4ull * o.backlog, "accept", CLOCK_THREAD_CPUTIME_ID);
     }
 
     // msgring
