@@ -885,6 +885,120 @@ TEST_CASE("loop: accept waits for a connection before its first try (IORING_ACCE
     }
 }
 
+namespace {
+/// The ioprio of the SQE the loop queued last (not yet submitted).
+std::uint16_t last_sqe_ioprio(loop& l) {
+    const rawring::sq_ring& sq = l.raw_ring().sq();
+    const abi::io_uring_sqe& sqe = sq.sqes[(sq.sqe_tail - 1) & sq.ring_mask];
+    CHECK(sqe.opcode == abi::IORING_OP_ACCEPT);
+    return sqe.ioprio;
+}
+
+/// How many connections wait in `lfd`'s accept queue (TCP_INFO of a listener: tcpi_unacked).
+unsigned accept_queue(int lfd) {
+    tcp_info ti{};
+    socklen_t len = sizeof ti;
+    REQUIRE(::getsockopt(lfd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0);
+    return ti.tcpi_unacked;
+}
+
+/// A chain of single accepts on one listener: each callback notes its CQE and queues the next
+/// accept (noting that SQE's ioprio) until `issue` accepts went out; the first callback also
+/// queues one accept on a second listener.
+struct accept_chain {
+    int lfd = -1, other = -1;
+    int issue = 0;
+    std::vector<int> fds;
+    std::vector<std::uint32_t> flags;
+    std::vector<std::uint16_t> ioprio;  // of each accept on lfd, in order
+    std::uint16_t other_ioprio = 0xffff;
+    task* other_task = nullptr;
+    seen other_seen;
+
+    static void on_cqe(loop& l, task& t, const cqe_t& c) {
+        auto* a = static_cast<accept_chain*>(t.user());
+        a->fds.push_back(c.res);
+        a->flags.push_back(c.flags);
+        if (a->other >= 0 && a->other_task == nullptr) {
+            a->other_task = l.accept(a->other, nullptr, nullptr, SOCK_CLOEXEC, rec(a->other_seen));
+            REQUIRE(a->other_task != nullptr);
+            a->other_ioprio = last_sqe_ioprio(l);
+        }
+        if (static_cast<int>(a->ioprio.size()) < a->issue) a->next(l);
+    }
+    void next(loop& l) {
+        REQUIRE(l.accept(lfd, nullptr, nullptr, SOCK_CLOEXEC, {on_cqe, this}) != nullptr);
+        ioprio.push_back(last_sqe_ioprio(l));
+    }
+};
+} // namespace
+
+TEST_CASE("loop: an accept after one that left connections pending goes without POLL_FIRST") {
+    tcp_listener srv, other;
+    const bool has = kernel_accepts_poll_first(srv.fd);
+    if (!has) MESSAGE("this kernel's accept does not take IORING_ACCEPT_POLL_FIRST (Linux 6.10): no accept may carry it");
+    const std::uint16_t want = has ? abi::IORING_ACCEPT_POLL_FIRST : 0;
+    loop l;
+    loop_options o;
+    o.track_fds = 4096;
+    if (!open_loop(l, 16, o)) return;
+
+    // Three connections wait in the queue before the first accept.
+    std::vector<owned_fd> clients;
+    for (int i = 0; i < 3; ++i) clients.push_back(srv.connect_client());
+    for (int i = 0; i < 100000 && accept_queue(srv.fd) < 3; ++i) ::sched_yield();
+    REQUIRE(accept_queue(srv.fd) == 3);
+
+    accept_chain a;
+    a.lfd = srv.fd;
+    a.other = other.fd;
+    a.issue = 4;
+    a.next(l);  // nothing known of the queue yet: it waits first
+    CHECK(a.ioprio[0] == want);
+    REQUIRE(l.run_for(5 * ms_ns, false) >= 0);
+    for (int i = 0; i < 200 && a.fds.size() < 3; ++i) REQUIRE(l.run_for(5 * ms_ns, false) >= 0);
+    REQUIRE(a.fds.size() == 3);
+    REQUIRE(a.ioprio.size() == 4);  // the fourth waits: the queue is empty
+    CHECK(accept_queue(srv.fd) == 0);
+    // Each accept's SQE follows what the one before it said of the queue.
+    for (std::size_t i = 0; i < 3; ++i) {
+        CAPTURE(i);
+        const bool more = (a.flags[i] & abi::IORING_CQE_F_SOCK_NONEMPTY) != 0;
+        CHECK(a.ioprio[i + 1] == (more ? 0 : want));
+    }
+    if (has) {  // the kernel that has the flag says so (both came in Linux 6.10)
+        CHECK((a.flags[0] & abi::IORING_CQE_F_SOCK_NONEMPTY) != 0);
+        CHECK((a.flags[1] & abi::IORING_CQE_F_SOCK_NONEMPTY) != 0);
+        CHECK((a.flags[2] & abi::IORING_CQE_F_SOCK_NONEMPTY) == 0);
+        CHECK(a.ioprio[1] == 0);
+        CHECK(a.ioprio[3] == abi::IORING_ACCEPT_POLL_FIRST);
+    }
+    // Another listener keeps the flag while the first one had connections waiting.
+    CHECK(a.other_ioprio == want);
+    CHECK(l.accept_flags() == want);
+
+    // The fourth accept takes a connection made now; every accepted fd is one of the clients.
+    clients.push_back(srv.connect_client());
+    for (int i = 0; i < 200 && a.fds.size() < 4; ++i) REQUIRE(l.run_for(5 * ms_ns, false) >= 0);
+    REQUIRE(a.fds.size() == 4);
+    for (std::size_t i = 0; i < 4; ++i) {
+        CAPTURE(i);
+        REQUIRE(a.fds[i] >= 0);
+        const char b = static_cast<char>('a' + i);
+        CHECK(::send(clients[i], &b, 1, 0) == 1);
+        char c = 0;
+        CHECK(::recv(a.fds[i], &c, 1, 0) == 1);
+        CHECK(c == b);
+    }
+    REQUIRE(a.other_task != nullptr);
+    REQUIRE(l.cancel(a.other_task, {}) != nullptr);
+    REQUIRE(drain(l));
+    CHECK(a.other_seen.res == -ECANCELED);
+    for (const int fd : a.fds) REQUIRE(l.close(fd, {}) != nullptr);
+    REQUIRE(drain(l));
+    CHECK(l.fds().balanced());
+}
+
 TEST_CASE("loop: recv with POLL_FIRST waits for data, then takes it; an unknown flag gives -EINVAL") {
     if (!op_ok(abi::IORING_OP_RECV)) {
         RAWRING_SKIP("no recv");
@@ -2703,6 +2817,71 @@ TEST_CASE("loop: mock accept_poll_first follows the kernel's answer to the probe
             CHECK(::close(s->res) == 0);
         }
     }
+}
+
+TEST_CASE("loop: mock an accept whose CQE says more connections wait lets the next one go without POLL_FIRST") {
+    rawring::mock::options mo;
+    mo.report_at_exit = false;
+    rawring::mock::scope mock(mo);
+    // Listener 3 has two connections queued, then none; listener 4 always has none waiting.
+    struct asked { std::vector<std::pair<int, std::uint16_t>> sqes; int left = 2; } q;
+    mock->on(abi::IORING_OP_ACCEPT, [&](const rawring::mock::request& rq) {
+        if (rq.sqe.fd == -1) return rawring::mock::action::now(-EBADF);  // the probe: the flag is known
+        q.sqes.emplace_back(rq.sqe.fd, rq.sqe.ioprio);
+        if (rq.sqe.fd == 3 && q.left > 0) {
+            --q.left;
+            return rawring::mock::action::now(::eventfd(0, EFD_CLOEXEC), q.left > 0 ? abi::IORING_CQE_F_SOCK_NONEMPTY : 0);
+        }
+        return rawring::mock::action::now(::eventfd(0, EFD_CLOEXEC));
+    });
+    loop l;
+    loop_options o;
+    o.track_fds = 4096;
+    REQUIRE(l.init(16, o) == 0);
+    const std::uint16_t pf = abi::IORING_ACCEPT_POLL_FIRST;
+    std::vector<seen> s(6);
+    // 3 (more waiting), then 4 (its own listener: the flag), 3 (without), 3 (none waited: the
+    // flag again).
+    REQUIRE(l.accept(3, nullptr, nullptr, 0, rec(s[0])) != nullptr);
+    REQUIRE(drain(l));
+    CHECK(s[0].flags == abi::IORING_CQE_F_SOCK_NONEMPTY);
+    REQUIRE(l.accept(4, nullptr, nullptr, 0, rec(s[1])) != nullptr);
+    REQUIRE(drain(l));
+    REQUIRE(l.accept(3, nullptr, nullptr, 0, rec(s[2])) != nullptr);
+    REQUIRE(drain(l));
+    CHECK(s[2].flags == 0);
+    REQUIRE(l.accept(3, nullptr, nullptr, 0, rec(s[3])) != nullptr);
+    REQUIRE(drain(l));
+    // More waiting again; a multishot keeps the flag (the kernel retries a multishot itself while
+    // connections wait), and the single accept after it goes without.
+    q.left = 2;
+    REQUIRE(l.accept(3, nullptr, nullptr, 0, rec(s[4])) != nullptr);
+    REQUIRE(drain(l));
+    REQUIRE(l.accept_multishot(3, 0, rec(s[5])) != nullptr);
+    REQUIRE(drain(l));
+    // A failed accept forgets the queue: its CQE says nothing of it.
+    mock->on(abi::IORING_OP_ACCEPT, [&](const rawring::mock::request& rq) {
+        q.sqes.emplace_back(rq.sqe.fd, rq.sqe.ioprio);
+        return rawring::mock::action::now(-ECONNABORTED);
+    });
+    seen f1, f2;
+    REQUIRE(l.accept(3, nullptr, nullptr, 0, rec(f1)) != nullptr);
+    REQUIRE(drain(l));
+    REQUIRE(l.accept(3, nullptr, nullptr, 0, rec(f2)) != nullptr);
+    REQUIRE(drain(l));
+    CHECK(f1.res == -ECONNABORTED);
+    CHECK(f2.res == -ECONNABORTED);
+
+    const std::vector<std::pair<int, std::uint16_t>> expect{
+        {3, pf}, {4, pf}, {3, 0}, {3, pf}, {3, pf}, {3, pf | abi::IORING_ACCEPT_MULTISHOT}, {3, 0}, {3, pf}};
+    CHECK(q.sqes == expect);
+    for (const seen& x : s) {
+        CHECK(x.calls == 1);
+        REQUIRE(x.res >= 0);
+        REQUIRE(l.close(x.res, {}) != nullptr);
+    }
+    REQUIRE(drain(l));
+    CHECK(l.fds().balanced());
 }
 
 TEST_CASE("loop: mock send_fd between two loops and install_fixed, fds balanced") {

@@ -147,7 +147,10 @@ struct loop_options {
     /// socket, fails, and frees it. automatic: the first accept finds out whether the kernel
     /// takes the flag (one SQE it rejects either way: an accept of fd -1), and later ones use it
     /// if so (an accept queued right behind a linked SQE leaves the asking to the next one);
-    /// force: init finds out, and fails with -EINVAL if not; forbid: never.
+    /// force: init finds out, and fails with -EINVAL if not; forbid: never. A single accept
+    /// goes without it when the last accept on the same listener said more connections were
+    /// waiting (IORING_CQE_F_SOCK_NONEMPTY): there the wait would find one at once and cost a
+    /// poll arm and a task-work trip for nothing.
     setup_choice accept_poll_first = setup_choice::automatic;
     /// A sparse registered-file table of this many slots (0: none), for send_fd and the
     /// fixed-file operations. IORING_FILE_INDEX_ALLOC picks from the whole table.
@@ -494,7 +497,9 @@ public:
     task* accept(int fd, sockaddr* addr, unsigned* len, int flags, const context& c) noexcept {
         task* t = alloc_(loop_op::accept, c);
         if (t == nullptr) [[unlikely]] return nullptr;
-        const std::uint16_t io = accept_ioprio_();  // before sqe_: it may submit
+        t->fd_ = fd;  // the listener, for accept_backlog_fd_
+        // Before sqe_, which may submit: the probe may have to go first.
+        const std::uint16_t io = fd != accept_backlog_fd_ ? accept_ioprio_() : 0;
         bool slow;
         abi::io_uring_sqe* sqe = sqe_(t, slow);
         prep_accept(sqe, fd, addr, len, flags);
@@ -906,6 +911,9 @@ private:
     bool accept_asked_ = false;
     bool accept_known_ = false;
     std::uint16_t accept_bits_ = 0;
+    // The listener whose last single accept completed with IORING_CQE_F_SOCK_NONEMPTY (more
+    // connections pending), or -1: its next accept goes without POLL_FIRST.
+    int accept_backlog_fd_ = -1;
     bool stopping_ = false;        // shutting down: no new tasks
     bool exit_requested_ = false;  // child: the parent said exit
     bool drained_sent_ = false;    // child: told the parent it has nothing in flight

@@ -126,6 +126,7 @@ int loop::init(unsigned entries, const loop_options& o) noexcept {
     (void)grow_pool_();  // the first tasks (and direct_limit_)
     accept_asked_ = accept_known_ = o.accept_poll_first == setup_choice::forbid;
     accept_bits_ = 0;
+    accept_backlog_fd_ = -1;
     if (o.accept_poll_first == setup_choice::force) {
         probe_accept_();  // nothing else is in flight: the answer is in the CQ now
         if (accept_bits_ == 0) {
@@ -340,9 +341,16 @@ bool loop::special_before_(task* t, abi::io_uring_cqe& cqe) noexcept {
     case loop_op::timer:
         if (cqe.res == -err::etime) cqe.res = 0;  // a timer that fired is a success
         break;
+    case loop_op::accept:
+        // The kernel says whether more connections wait (Linux 6.10, as POLL_FIRST): if so the
+        // next accept on this listener need not wait for one first.
+        if ((cqe.flags & abi::IORING_CQE_F_SOCK_NONEMPTY) != 0)
+            accept_backlog_fd_ = t->fd_;
+        else if (accept_backlog_fd_ == t->fd_)
+            accept_backlog_fd_ = -1;
+        [[fallthrough]];
     case loop_op::open:
     case loop_op::socket:
-    case loop_op::accept:
     case loop_op::accept_multishot:
     case loop_op::install_fixed:
         if (cqe.res >= 0) ledger_open_(cqe.res);
