@@ -128,7 +128,7 @@ int buf_ring_head(ring_state& r, int buf_group, std::uint16_t* head) noexcept {
 buffer_group& buffer_group::operator=(buffer_group&& other) noexcept {
     if (this == &other) return *this;
     (void)exit();
-    ring_ = other.ring_;
+    if (other.br_ != nullptr) detail::move_ring_link(other.link_, link_);
     br_ = other.br_;
     memory_ = other.memory_;
     heads_ = other.heads_;
@@ -138,8 +138,7 @@ buffer_group& buffer_group::operator=(buffer_group&& other) noexcept {
     entries_ = other.entries_;
     mask_ = other.mask_;
     group_id_ = other.group_id_;
-    other.ring_ = nullptr;  // ownership moved: forget without unregistering or unmapping
-    other.br_ = nullptr;
+    other.br_ = nullptr;  // ownership moved: forget without unregistering or unmapping
     other.memory_ = {};
     other.heads_ = nullptr;
     other.heads_size_ = 0;
@@ -177,7 +176,7 @@ int buffer_group::init(ring_state& r, std::uint16_t group_id, std::span<std::byt
                      static_cast<unsigned short>(i), mask, static_cast<int>(i));
     buf_ring_advance(br, count);
 
-    ring_ = &r;
+    detail::link_ring(link_, r);
     br_ = br;
     memory_ = memory.first(static_cast<std::size_t>(buffer_size) * count);
     heads_ = heads;
@@ -192,11 +191,11 @@ int buffer_group::init(ring_state& r, std::uint16_t group_id, std::span<std::byt
 
 int buffer_group::exit() noexcept {
     if (br_ == nullptr) return 0;
-    // A ring already exited took the registration with it.
-    const int ret = ring_->is_open() ? unregister_buf_ring(*ring_, group_id_) : 0;
+    // A ring that exited (or was destroyed) first took the registration with it.
+    ring_state* r = detail::unlink_ring(link_);
+    const int ret = r != nullptr && r->is_open() ? unregister_buf_ring(*r, group_id_) : 0;
     (void)sys::munmap(br_, ring_bytes(entries_));
     if (heads_ != nullptr) (void)sys::munmap(heads_, heads_size_);
-    ring_ = nullptr;
     br_ = nullptr;
     memory_ = {};
     heads_ = nullptr;

@@ -297,6 +297,9 @@ void ring_state::unmap_() const noexcept {
 
 int ring_state::exit() noexcept {
     if (!is_open()) return 0;
+    // Buffer groups on this ring learn that it is gone (the kernel drops their registrations
+    // with the ring), so the ones that outlive it never read it again.
+    detail::rebind_ring_links(this, nullptr);
     int ret = 0;
     // A registered ring fd holds its own reference to the ring: drop it or the ring outlives
     // us. Only the registering thread's table has it; elsewhere the index means nothing of ours.
@@ -648,5 +651,72 @@ int ring_state::submit_and_wait_reg(abi::io_uring_cqe** cqe_ptr, unsigned wait_n
     *cqe_ptr = peek_(&avail);
     return ret;
 }
+
+// ---- objects that outlive their ring (buffer_group) -------------------------------------------
+
+namespace detail {
+namespace {
+// One list for the process: a ring has no spare word of its own (its layout is liburing's).
+// The lock is held for a few pointer stores; `linked` lets a ring that has none skip it.
+std::atomic<bool> links_locked{false};
+std::atomic<unsigned> linked{0};
+ring_link* links = nullptr;
+
+struct links_guard {
+    links_guard() noexcept {
+        while (links_locked.exchange(true, std::memory_order_acquire))
+            while (links_locked.load(std::memory_order_relaxed)) {
+            }
+    }
+    ~links_guard() { links_locked.store(false, std::memory_order_release); }
+    links_guard(const links_guard&) = delete;
+    links_guard& operator=(const links_guard&) = delete;
+};
+
+void unlink_locked(ring_link& l) noexcept {
+    if (l.prev != nullptr) l.prev->next = l.next;
+    else links = l.next;
+    if (l.next != nullptr) l.next->prev = l.prev;
+    l.prev = l.next = nullptr;
+}
+} // namespace
+
+void link_ring(ring_link& l, ring_state& r) noexcept {
+    const links_guard g;
+    l.ring = &r;
+    l.prev = nullptr;
+    l.next = links;
+    if (links != nullptr) links->prev = &l;
+    links = &l;
+    linked.fetch_add(1, std::memory_order_relaxed);
+}
+
+ring_state* unlink_ring(ring_link& l) noexcept {
+    const links_guard g;
+    ring_state* r = l.ring;
+    unlink_locked(l);
+    l.ring = nullptr;
+    linked.fetch_sub(1, std::memory_order_relaxed);
+    return r;
+}
+
+void move_ring_link(ring_link& from, ring_link& to) noexcept {
+    const links_guard g;
+    to = from;
+    if (to.prev != nullptr) to.prev->next = &to;
+    else links = &to;
+    if (to.next != nullptr) to.next->prev = &to;
+    from = ring_link{};
+}
+
+void rebind_ring_links(const ring_state* from, ring_state* to) noexcept {
+    // Relaxed: the links of this ring were made on the thread that uses it, or handed over
+    // with it; others' links do not concern it.
+    if (linked.load(std::memory_order_relaxed) == 0) return;
+    const links_guard g;
+    for (ring_link* l = links; l != nullptr; l = l->next)
+        if (l->ring == from) l->ring = to;
+}
+} // namespace detail
 
 } // namespace rawring

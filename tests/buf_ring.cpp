@@ -6,12 +6,14 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common.hpp"
@@ -899,6 +901,129 @@ TEST_CASE("buffer_group: recv and recv_multishot, get and put") {
         CHECK_FALSE(inc.is_open());
         CHECK(unmapped(inc_ring));
     }
+}
+
+namespace {
+/// Whether the page at `p` is mapped in this process.
+bool mapped(const void* p) {
+    unsigned char v = 0;
+    return ::mincore(const_cast<void*>(p), 1, &v) == 0;
+}
+
+/// A recv on `r` through group `g`: the bytes sent land in one of g's buffers.
+void recv_through(rawring::ring& r, rawring::buffer_group& g, tcp_pair& net, const std::string& msg) {
+    REQUIRE(::write(net.client, msg.data(), msg.size()) == ssize_t(msg.size()));
+    io_uring_sqe* sqe = r.get_sqe();
+    REQUIRE(sqe != nullptr);
+    g.recv(sqe, net.server, 0);
+    REQUIRE(r.submit() == 1);
+    const io_uring_cqe cqe = take_cqe(r);
+    REQUIRE(cqe.res == int(msg.size()));
+    const std::span<std::byte> got = g.get(cqe);
+    REQUIRE(got.size() == msg.size());
+    CHECK(std::memcmp(got.data(), msg.data(), msg.size()) == 0);
+    CHECK(g.put(cqe) == 0);
+}
+} // namespace
+
+TEST_CASE("buffer_group: outlives, follows and forgets its ring (destroyed, moved, exited and set up again)") {
+    constexpr unsigned size = 64;
+    constexpr std::uint16_t count = 2;
+    std::vector<std::byte> memory(std::size_t(size) * count), memory2(memory.size()), memory3(memory.size());
+
+    SUBCASE("the ring is destroyed first: the group never reads it again") {
+        alignas(rawring::ring) unsigned char storage[sizeof(rawring::ring)];
+        auto* r = new (storage) rawring::ring;
+        if (!open_ring(*r, buf_configs[0], 8)) {
+            r->~ring();
+            return;
+        }
+        rawring::buffer_group g;
+        REQUIRE(g.init(*r, 3, memory, size, count) == 0);
+        const void* br = g.buf_ring();
+        CHECK(mapped(br));
+        r->~ring();
+        // What the ring was is gone; a group that still read it would see an open ring with a
+        // made-up fd, try to unregister there and fail.
+        std::memset(storage, 0x55, sizeof storage);
+        CHECK(g.exit() == 0);
+        CHECK_FALSE(g.is_open());
+        CHECK_FALSE(mapped(br));  // its own mapping released all the same
+    }
+
+    SUBCASE("the ring is moved, twice: the group goes with it") {
+        rawring::ring a;
+        if (!open_ring(a, buf_configs[0], 8)) return;
+        rawring::buffer_group g;
+        REQUIRE(g.init(a, 7, memory, size, count) == 0);
+        rawring::ring b(std::move(a));
+        rawring::ring c;
+        c = std::move(b);
+        tcp_pair net;
+        recv_through(c, g, net, "through a ring moved twice");
+        CHECK(g.exit() == 0);  // unregistered from c, where the registration went
+        rawring::buffer_group again;
+        CHECK(again.init(c, 7, memory2, size, count) == 0);  // the id is free on c
+        recv_through(c, again, net, "the same id, a new group");
+    }
+
+    SUBCASE("the ring exits and is set up again: the old group leaves the new one alone") {
+        rawring::ring r;
+        if (!open_ring(r, buf_configs[0], 8)) return;
+        rawring::buffer_group old;
+        REQUIRE(old.init(r, 5, memory, size, count) == 0);
+        const void* old_br = old.buf_ring();
+        r.exit();
+        REQUIRE(r.init(8) == 0);
+        rawring::buffer_group now;
+        REQUIRE(now.init(r, 5, memory2, size, count) == 0);
+        CHECK(old.exit() == 0);
+        CHECK_FALSE(mapped(old_br));
+        // Group 5 is still now's: the id stays taken, and receives still land in its buffers.
+        rawring::buffer_group third;
+        CHECK(third.init(r, 5, memory3, size, count) == -EEXIST);
+        tcp_pair net;
+        recv_through(r, now, net, "still registered");
+
+        // A group moved keeps its place: the ring's exit reaches the new object.
+        rawring::buffer_group moved(std::move(now));
+        CHECK_FALSE(now.is_open());
+        CHECK(now.exit() == 0);
+        recv_through(r, moved, net, "through a moved group");
+        const void* moved_br = moved.buf_ring();
+        r.exit();
+        CHECK(moved.exit() == 0);
+        CHECK_FALSE(mapped(moved_br));
+    }
+}
+
+TEST_CASE("buffer_group: rings and groups made and ended on two threads at once") {
+    // The groups' list is the process's: two threads linking and unlinking at once must not
+    // lose or corrupt an entry (ThreadSanitizer sees the rest).
+    std::atomic<int> failures{0};
+    auto worker = [&failures](std::uint16_t gid) {
+        std::vector<std::byte> mem(4 * 64);
+        for (int i = 0; i < 200; ++i) {
+            rawring::ring r;
+            if (r.init(4) != 0) {
+                ++failures;
+                return;
+            }
+            rawring::buffer_group a, b;
+            if (a.init(r, gid, std::span<std::byte>(mem).first(128), 64, 2) != 0 ||
+                b.init(r, static_cast<std::uint16_t>(gid + 1), std::span<std::byte>(mem).last(128), 64, 2) != 0) {
+                ++failures;
+                return;
+            }
+            if (a.exit() != 0) ++failures;  // one before the ring, one after it
+            r.exit();
+            if (b.exit() != 0) ++failures;
+        }
+    };
+    std::thread t1(worker, std::uint16_t{10}), t2(worker, std::uint16_t{20});
+    t1.join();
+    t2.join();
+    CHECK(failures.load() == 0);
 }
 
 TEST_CASE("recvmsg: multishot output parsing") {

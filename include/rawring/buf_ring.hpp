@@ -146,7 +146,10 @@ inline void buf_ring_cq_advance(ring_state& r, abi::io_uring_buf_ring* br, int c
 /// Memory: the buffers live in memory the caller owns (`buffer_size * count` bytes, passed to
 /// init, which must outlive the group); the ring is mapped by setup_buf_ring; with incremental
 /// consumption, the group also maps one anonymous block for the per-buffer read offsets. No heap.
-/// The ring must stay at its address and outlive the group (or be exited first).
+/// The ring may exit, be destroyed or be moved while the group lives: the group follows a
+/// `ring` that is moved, and one that exits or is destroyed first takes the group's
+/// registration with it (the group then only unmaps what it mapped). A plain `ring_state`
+/// copied by hand is not followed: the group stays with the original.
 ///
 /// Incremental consumption (IOU_PBUF_RING_INC, Linux 6.12): the kernel fills one buffer across
 /// several completions; a CQE with IORING_CQE_F_BUF_MORE means the buffer is not finished, and
@@ -173,7 +176,7 @@ public:
     [[nodiscard]] int init(ring_state& r, std::uint16_t group_id, std::span<std::byte> memory,
                            unsigned buffer_size, std::uint16_t count, unsigned flags = 0) noexcept;
 
-    /// Unregisters the ring (unless the ring was exited first, which dropped it) and unmaps what
+    /// Unregisters the ring (unless the ring exited first, which dropped it) and unmaps what
     /// the group mapped; the group can then be set up again. The mappings are released even when
     /// the unregistration fails (the kernel keeps its own reference to the pages). Returns 0 or the
     /// error of unregister_buf_ring. Safe to call twice. Zig: `BufferGroup.deinit()`.
@@ -280,7 +283,7 @@ private:
         sqe->buf_group = group_id_;
     }
 
-    ring_state* ring_ = nullptr;
+    detail::ring_link link_{};  // the ring it is on (nullptr once that ring exited)
     abi::io_uring_buf_ring* br_ = nullptr;
     std::span<std::byte> memory_{};
     std::uint32_t* heads_ = nullptr;   // per-buffer read offsets; only with IOU_PBUF_RING_INC

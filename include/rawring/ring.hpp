@@ -84,6 +84,28 @@ inline constexpr bool release_store_is_plain =
 inline std::uint32_t closed_ring_words[3] = {};
 } // namespace detail
 
+struct ring_state;
+
+namespace detail {
+/// What an object set up on a ring and outliving it must know (a buffer_group): the ring it is
+/// on, kept in one process-wide list (src/ring.cpp) so that a ring that exits or moves reaches
+/// it. `ring` becomes nullptr when the ring exits, and follows the ring when it is moved.
+/// Linking and unlinking take a lock; a ring whose exit or move finds the list empty does not.
+struct ring_link {
+    ring_state* ring = nullptr;
+    ring_link* prev = nullptr;
+    ring_link* next = nullptr;
+};
+/// Puts `l` in the list, on ring `r`.
+void link_ring(ring_link& l, ring_state& r) noexcept;
+/// Takes `l` out of the list: the ring it is on, or nullptr when that ring exited meanwhile.
+ring_state* unlink_ring(ring_link& l) noexcept;
+/// `to` takes `from`'s place in the list (an object moved); `from` is left unlinked.
+void move_ring_link(ring_link& from, ring_link& to) noexcept;
+/// Every link on `from` now names `to` (a ring moved), or nullptr (it exits).
+void rebind_ring_links(const ring_state* from, ring_state* to) noexcept;
+} // namespace detail
+
 /// The 32-byte view of a CQE on a CQE32 ring (its `big_cqe` holds the op's extra 16 bytes).
 inline const abi::io_uring_cqe32& big_cqe(const abi::io_uring_cqe& cqe) noexcept {
     return *reinterpret_cast<const abi::io_uring_cqe32*>(&cqe);
@@ -868,11 +890,15 @@ public:
     ~ring() { (void)exit(); }
     ring(const ring&) = delete;
     ring& operator=(const ring&) = delete;
-    ring(ring&& other) noexcept : ring_state(other) { other.reset(); }
+    ring(ring&& other) noexcept : ring_state(other) {
+        detail::rebind_ring_links(&other, this);  // its buffer groups follow it
+        other.reset();
+    }
     ring& operator=(ring&& other) noexcept {
         if (this != &other) {
             (void)exit();
             static_cast<ring_state&>(*this) = other;
+            detail::rebind_ring_links(&other, this);
             other.reset();  // ownership moved: reset without unmapping or closing
         }
         return *this;
