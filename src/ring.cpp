@@ -657,18 +657,20 @@ int ring_state::submit_and_wait_reg(abi::io_uring_cqe** cqe_ptr, unsigned wait_n
 namespace detail {
 namespace {
 // One list for the process: a ring has no spare word of its own (its layout is liburing's).
-// The lock is held for a few pointer stores; `linked` lets a ring that has none skip it.
-std::atomic<bool> links_locked{false};
+// The lock is held for a few pointer stores; `linked` lets a ring that has none skip it. A
+// 32-bit word, not a bool: riscv64 has no byte-wide atomic swap, and a freestanding build has
+// no libatomic to call instead.
+std::atomic<std::uint32_t> links_locked{0};
 std::atomic<unsigned> linked{0};
 ring_link* links = nullptr;
 
 struct links_guard {
     links_guard() noexcept {
-        while (links_locked.exchange(true, std::memory_order_acquire))
-            while (links_locked.load(std::memory_order_relaxed)) {
+        while (links_locked.exchange(1, std::memory_order_acquire) != 0)
+            while (links_locked.load(std::memory_order_relaxed) != 0) {
             }
     }
-    ~links_guard() { links_locked.store(false, std::memory_order_release); }
+    ~links_guard() { links_locked.store(0, std::memory_order_release); }
     links_guard(const links_guard&) = delete;
     links_guard& operator=(const links_guard&) = delete;
 };
