@@ -659,7 +659,9 @@ namespace {
 // One list for the process: a ring has no spare word of its own (its layout is liburing's).
 // The lock is held for a few pointer stores; `linked` lets a ring that has none skip it. A
 // 32-bit word, not a bool: riscv64 has no byte-wide atomic swap, and a freestanding build has
-// no libatomic to call instead.
+// no libatomic to call instead. A thread that finds it taken spins (the syscall seam has no
+// yield): a holder keeps it for a few stores, or a walk of the list in a rebind, and only
+// groups' init and exit and rings' exit and moves take it, never the hot paths.
 std::atomic<std::uint32_t> links_locked{0};
 std::atomic<unsigned> linked{0};
 ring_link* links = nullptr;
