@@ -327,7 +327,8 @@ public:
     /// The IORING_SETUP_* flags init chose.
     [[nodiscard]] std::uint32_t setup_flags() const noexcept { return ring_.flags(); }
     /// The IORING_ACCEPT_* flags accept and accept_multishot add to their SQE's ioprio:
-    /// IORING_ACCEPT_POLL_FIRST or 0 (loop_options::accept_poll_first). -1 while not known yet
+    /// IORING_ACCEPT_POLL_FIRST or 0 (loop_options::accept_poll_first; a single accept right
+    /// after one whose CQE said more connections wait adds none). -1 while not known yet
     /// (automatic: before the first accept that follows no linked SQE, or while the kernel's
     /// answer is still in the CQ's overflow list).
     [[nodiscard]] int accept_flags() const noexcept { return accept_known_ ? accept_bits_ : -1; }
