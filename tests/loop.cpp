@@ -763,6 +763,12 @@ struct pin_here {
     pin_here& operator=(const pin_here&) = delete;
 };
 
+/// The SQE the loop queued last (not yet submitted).
+const abi::io_uring_sqe& last_queued_sqe(loop& l) {
+    const rawring::sq_ring& sq = l.raw_ring().sq();
+    return sq.sqes[(sq.sqe_tail - 1) & sq.ring_mask];
+}
+
 /// Whether this kernel's accept takes IORING_ACCEPT_POLL_FIRST, seen from its behaviour rather
 /// than asked as the loop asks: on a listening socket with nothing pending, an accept with a
 /// flag the kernel does not know completes at once with -EINVAL; with the flag, it waits.
@@ -833,8 +839,7 @@ TEST_CASE("loop: accept waits for a connection before its first try (IORING_ACCE
     CHECK(l.accept_flags() == want);
     {
         // The accept's SQE, queued and not yet submitted, carries the flag.
-        const rawring::sq_ring& sq = l.raw_ring().sq();
-        const abi::io_uring_sqe& sqe = sq.sqes[(sq.sqe_tail - 1) & sq.ring_mask];
+        const abi::io_uring_sqe& sqe = last_queued_sqe(l);
         CHECK(sqe.opcode == abi::IORING_OP_ACCEPT);
         CHECK(sqe.ioprio == want);
         CHECK(sqe.fd == srv.fd);
@@ -886,10 +891,9 @@ TEST_CASE("loop: accept waits for a connection before its first try (IORING_ACCE
 }
 
 namespace {
-/// The ioprio of the SQE the loop queued last (not yet submitted).
+/// The ioprio of the accept the loop queued last (not yet submitted).
 std::uint16_t last_sqe_ioprio(loop& l) {
-    const rawring::sq_ring& sq = l.raw_ring().sq();
-    const abi::io_uring_sqe& sqe = sq.sqes[(sq.sqe_tail - 1) & sq.ring_mask];
+    const abi::io_uring_sqe& sqe = last_queued_sqe(l);
     CHECK(sqe.opcode == abi::IORING_OP_ACCEPT);
     return sqe.ioprio;
 }

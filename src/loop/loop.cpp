@@ -269,8 +269,7 @@ void loop::probe_accept_() noexcept {
     // Not behind an SQE that links to the operation queued next (co::with_flags): the probe
     // would take the accept's place in the chain. The next accept asks instead.
     const sq_ring& sq = ring_.sq();
-    const std::uint32_t khead = std::atomic_ref<std::uint32_t>(*sq.khead).load(std::memory_order_acquire);
-    if (sq.sqe_tail != khead &&
+    if (ring_.sq_ready() != 0 &&
         (sq.sqes[(sq.sqe_tail - 1) & sq.ring_mask].flags & (abi::IOSQE_IO_LINK | abi::IOSQE_IO_HARDLINK)) != 0)
         return;
     accept_asked_ = true;
