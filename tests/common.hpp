@@ -84,6 +84,21 @@ inline int setup_accepts(std::uint32_t flags) {
     return 0;
 }
 
+/// Waits until the kernel has taken every published SQE (`sq_ready() == 0`), at most `seconds`,
+/// and returns whether it did. Without SQPOLL the enter that submitted took them, so this
+/// returns at once. An SQPOLL thread posts the CQEs of what it issued inline (and wakes the
+/// waiter) before it publishes its new SQ head: the kernel's io_submit_sqes flushes its
+/// completions, then commits the head. A reaped CQE therefore does not yet mean a moved head;
+/// seen on Linux 6.1 in QEMU under load.
+inline bool await_sq_consumed(const rawring::ring& r, unsigned seconds = 30) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (r.sq_ready() != 0) {
+        if (std::chrono::steady_clock::now() >= until) return false;
+        sched_yield();
+    }
+    return true;
+}
+
 /// A watchdog for a wait that has no timeout of its own: SIGALRM after `seconds`, with a
 /// handler installed without SA_RESTART, so a blocked io_uring_enter returns -EINTR (rawring
 /// hands -EINTR back, never retries it) and the case fails instead of hanging the suite.
