@@ -336,6 +336,49 @@ TEST_CASE("ring: wait_cqe_timeout and submit_and_wait_timeout under every config
     }
 }
 
+TEST_CASE("ring: a timed wait on an IOPOLL ring lasts its time and returns a CQE that comes meanwhile") {
+    // The kernel never sleeps in an IOPOLL ring's wait: it polls, ignores the timeout, and
+    // returns at once when nothing polled is in flight. So the timed wait enters again until
+    // the time is up, and a CQE that does not come from polling (here a MSG_RING from another
+    // ring) must still end it.
+    rawring::ring r;
+    if (const int ret = r.init(4, abi::IORING_SETUP_IOPOLL); ret < 0) {
+        RAWRING_SKIP("IOPOLL refused: " << std::strerror(-ret));
+        return;
+    }
+    io_uring_cqe* cqe = nullptr;
+    const abi::kernel_timespec ts = ms(30);
+    auto start = std::chrono::steady_clock::now();
+    CHECK(r.wait_cqe_timeout(&cqe, &ts) == -err::etime);
+    CHECK(cqe == nullptr);
+    CHECK(ms_since(start) >= 25.0);  // the whole time, not one enter's worth
+
+    rawring::ring sender;
+    REQUIRE(sender.init(4) == 0);
+    int send_res = 1;
+    std::thread t([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        io_uring_sqe* sqe = sender.get_sqe();
+        rawring::prep_msg_ring(sqe, r.fd(), 0x55, 0x1d1e, 0);
+        rawring::sqe_set_data64(sqe, 1);
+        io_uring_cqe* own = nullptr;
+        if (sender.submit_and_wait(1) == 1 && sender.wait_cqe(&own) == 0) {
+            send_res = own->res;
+            sender.cqe_seen(own);
+        }
+    });
+    const abi::kernel_timespec patience = ms(20000);
+    const int ret = r.wait_cqe_timeout(&cqe, &patience);
+    t.join();
+    CHECK(send_res == 0);
+    REQUIRE(ret == 0);
+    REQUIRE(cqe != nullptr);
+    CHECK(cqe->user_data == 0x1d1e);
+    CHECK(cqe->res == 0x55);
+    r.cqe_seen(cqe);
+    CHECK(r.cq_ready() == 0);
+}
+
 TEST_CASE("ring: a timed wait reports no -ETIME while a due completion is still deferred work") {
     // On a DEFER_TASKRUN ring the kernel now and then ends a GETEVENTS wait at the moment a
     // timer's completion becomes due, with that completion still deferred work and no CQE in

@@ -498,7 +498,11 @@ struct ring_state {
     /// CQE (a TIMEOUT request firing without posting one wakes every waiter; on DEFER_TASKRUN
     /// rings a due completion can still be deferred work), rawring flushes deferred work and
     /// waits again for what is left of `*ts`, measured on the ring's wait clock
-    /// (CLOCK_MONOTONIC, or CLOCK_BOOTTIME after register_clock).
+    /// (CLOCK_MONOTONIC, or CLOCK_BOOTTIME after register_clock). An IOPOLL ring without
+    /// SQPOLL never sleeps: the kernel polls instead of waiting and ignores `*ts`, and it returns
+    /// at once when nothing polled is in flight. The wait then enters again until a CQE comes
+    /// (a non-polled request, a MSG_RING from another ring) or the time is up, using a CPU for
+    /// all of `*ts`: on such a ring, wait only for what is in flight.
     /// liburing: `io_uring_wait_cqe_timeout()`.
     [[nodiscard]] int wait_cqe_timeout(abi::io_uring_cqe** cqe_ptr,
                                        const abi::kernel_timespec* ts) noexcept;
