@@ -659,9 +659,10 @@ namespace {
 // One list for the process: a ring has no spare word of its own (its layout is liburing's).
 // The lock is held for a few pointer stores; `linked` lets a ring that has none skip it. A
 // 32-bit word, not a bool: riscv64 has no byte-wide atomic swap, and a freestanding build has
-// no libatomic to call instead. A thread that finds it taken spins (the syscall seam has no
-// yield): a holder keeps it for a few stores, or a walk of the list in a rebind, and only
-// groups' init and exit and rings' exit and moves take it, never the hot paths.
+// no libatomic to call instead. A holder keeps it for a few stores, or a walk of the list in a
+// rebind, and only groups' init and exit and rings' exit and moves take it, never the hot
+// paths. A thread that finds it taken spins a little, then yields its CPU between looks, so a
+// holder preempted on the same CPU gets to run and let go.
 std::atomic<std::uint32_t> links_locked{0};
 std::atomic<unsigned> linked{0};
 ring_link* links = nullptr;
@@ -669,8 +670,8 @@ ring_link* links = nullptr;
 struct links_guard {
     links_guard() noexcept {
         while (links_locked.exchange(1, std::memory_order_acquire) != 0)
-            while (links_locked.load(std::memory_order_relaxed) != 0) {
-            }
+            for (unsigned looks = 0; links_locked.load(std::memory_order_relaxed) != 0; ++looks)
+                if (looks >= 64) sys::yield();
     }
     ~links_guard() { links_locked.store(0, std::memory_order_release); }
     links_guard(const links_guard&) = delete;

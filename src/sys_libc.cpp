@@ -7,6 +7,7 @@
 #include "rawring/sys.hpp"
 
 #include <cerrno>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -26,7 +27,7 @@ static_assert(raw::nr_io_uring_setup == __NR_io_uring_setup &&
               raw::nr_openat == SYS_openat && raw::nr_unlinkat == SYS_unlinkat &&
               raw::nr_getpid == SYS_getpid && raw::nr_exit == SYS_exit &&
               raw::nr_gettid == SYS_gettid && raw::nr_clock_gettime == SYS_clock_gettime &&
-              raw::nr_exit_group == SYS_exit_group,
+              raw::nr_exit_group == SYS_exit_group && raw::nr_sched_yield == SYS_sched_yield,
               "rawring/arch/*.hpp does not match this architecture's system-call numbers");
 static_assert(raw::prot_read == PROT_READ && raw::prot_write == PROT_WRITE &&
               raw::map_shared == MAP_SHARED && raw::map_private == MAP_PRIVATE &&
@@ -123,6 +124,8 @@ const backend& kernel_backend() noexcept { return kernel; }
 int gettid() noexcept {
     return static_cast<int>(::syscall(SYS_gettid));
 }
+
+void yield() noexcept { (void)::sched_yield(); }
 
 int prlimit(int resource, const resource_limit* new_limit, resource_limit* old_limit) noexcept {
     return static_cast<int>(result(::syscall(SYS_prlimit64, 0, resource, new_limit, old_limit)));

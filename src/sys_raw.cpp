@@ -78,6 +78,8 @@ int gettid() noexcept {
     return static_cast<int>(arch::syscall0(arch::nr_gettid));
 }
 
+void yield() noexcept { (void)arch::syscall0(arch::nr_sched_yield); }
+
 int prlimit(int resource, const resource_limit* new_limit, resource_limit* old_limit) noexcept {
     return static_cast<int>(
         arch::syscall4(arch::nr_prlimit64, 0, resource, word(new_limit), word(old_limit)));

@@ -161,6 +161,9 @@ inline int enter(int fd, unsigned to_submit, unsigned min_complete, unsigned fla
 /// a thread; ring remembers which one registered them.
 [[nodiscard]] int gettid() noexcept;
 
+/// sched_yield(2): lets another thread run on this CPU (never fails).
+void yield() noexcept;
+
 /// munmap(2). Returns 0 or -errno.
 inline int munmap(void* addr, std::size_t len) noexcept { return calls.munmap(addr, len); }
 

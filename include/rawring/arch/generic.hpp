@@ -13,6 +13,7 @@ inline constexpr long nr_close = 57;
 inline constexpr long nr_write = 64;
 inline constexpr long nr_exit = 93;
 inline constexpr long nr_exit_group = 94;
+inline constexpr long nr_sched_yield = 124;
 inline constexpr long nr_clock_gettime = 113;
 inline constexpr long nr_getpid = 172;
 inline constexpr long nr_gettid = 178;

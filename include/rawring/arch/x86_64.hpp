@@ -11,6 +11,7 @@ inline constexpr long nr_write = 1;
 inline constexpr long nr_close = 3;
 inline constexpr long nr_mmap = 9;
 inline constexpr long nr_munmap = 11;
+inline constexpr long nr_sched_yield = 24;
 inline constexpr long nr_getpid = 39;
 inline constexpr long nr_gettid = 186;
 inline constexpr long nr_clock_gettime = 228;
