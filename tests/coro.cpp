@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "loop_util.hpp"
 #include "count_new.hpp"
 #include "net.hpp"
 #include "ops_util.hpp"
@@ -45,15 +46,6 @@ using rawring::loop_options;
 
 namespace {
 
-/// init, or SKIP with the reason.
-bool open_loop(loop& l, unsigned entries = 64, const loop_options& o = {}) {
-    const int ret = l.init(entries, o);
-    if (ret < 0) {
-        RAWRING_SKIP("loop init refused: " << std::strerror(-ret));
-        return false;
-    }
-    return true;
-}
 
 bool op_ok(abi::io_uring_op op) { return rawring_test::ops::op_supported(op); }
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "loop_util.hpp"
 #include "count_new.hpp"
 #include "net.hpp"
 #include "ops_util.hpp"
@@ -108,15 +109,6 @@ void record(loop&, task& t, const cqe_t& c) {
 
 context rec(seen& s, std::uint64_t deadline_ns = 0) { return {record, &s, 0, deadline_ns}; }
 
-/// init, or SKIP with the reason.
-bool open_loop(loop& l, unsigned entries = 64, const loop_options& o = {}) {
-    const int ret = l.init(entries, o);
-    if (ret < 0) {
-        RAWRING_SKIP("loop init refused: " << std::strerror(-ret));
-        return false;
-    }
-    return true;
-}
 
 /// Runs until nothing is in flight, bounded by `seconds` (so a lost completion fails the case
 /// instead of hanging the suite). Returns whether everything completed.
