@@ -60,36 +60,67 @@ inline constexpr config configs[] = {
     {"SQPOLL", rawring::abi::IORING_SETUP_SQPOLL},
 };
 
-/// Whether this kernel's io_uring_setup takes `flags`, asked with a throwaway one-entry ring
-/// set up by the raw syscall (so no fallback of rawring's gets in the way): 0, or the kernel's
-/// -errno (-EINVAL for a flag it does not know).
-inline int setup_accepts(std::uint32_t flags) {
-    rawring::abi::io_uring_params p{};
-    p.flags = flags;
-    const int fd = rawring::sys::setup(1, &p);
+/// Whether this kernel's io_uring_setup takes `p` for a ring of `entries`, asked with a
+/// throwaway ring set up by the raw syscall (so no fallback of rawring's gets in the way): 0,
+/// or the kernel's -errno (-EINVAL for a flag it does not know).
+inline int setup_accepts(unsigned entries, const rawring::abi::io_uring_params& p) {
+    rawring::abi::io_uring_params copy = p;
+    const int fd = rawring::sys::setup(entries, &copy);
     if (fd < 0) return fd;
     (void)rawring::sys::close(fd);
     return 0;
 }
 
-/// Sets `r` up with `c` and returns true. When rawring's init fails, the raw syscall is asked
-/// whether the kernel takes `c.flags` at all (setup_accepts, no rawring in the way):
-/// - it does not: the configuration cannot run on this kernel, so the case says SKIP with the
-///   kernel's answer (it may go on with its other configurations) and false is returned;
+/// The same for `flags` alone on a one-entry ring.
+inline int setup_accepts(std::uint32_t flags) {
+    rawring::abi::io_uring_params p{};
+    p.flags = flags;
+    return setup_accepts(1, p);
+}
+
+/// What a test does when rawring's init of a ring with `p` (and `entries`) gave `ret` < 0. The
+/// raw syscall is asked whether the kernel takes the same setup:
+/// - it does not: the setup cannot run on this kernel, and the case says SKIP with `what` and
+///   the kernel's answer;
 /// - it does: rawring failed where the kernel would not, and the case fails.
+inline void init_failed(int ret, unsigned entries, const rawring::abi::io_uring_params& p, const char* what) {
+    if (const int kernel = setup_accepts(entries, p); kernel != 0) {
+        RAWRING_SKIP(what << ": ring setup refused by this kernel (" << std::strerror(-kernel) << ")");
+        return;
+    }
+    std::ostringstream text;  // not doctest's stream: it prints a const char* as an address
+    text << what << ": init gave " << ret << " (" << std::strerror(-ret)
+         << "), but this kernel sets such a ring up";
+    FAIL_CHECK(text.str());
+}
+
+/// Sets `r` up with `entries` and `p` (which init fills in, as the kernel does) and returns
+/// true; else init_failed says why (SKIP or a failure) and it returns false.
+inline bool open_ring(rawring::ring& r, unsigned entries, rawring::abi::io_uring_params& p,
+                      const char* what) {
+    const rawring::abi::io_uring_params asked = p;
+    const int ret = r.init(entries, p);
+    if (ret == 0) return true;
+    init_failed(ret, entries, asked, what);
+    return false;
+}
+
+/// The same with setup flags alone.
+inline bool open_ring(rawring::ring& r, unsigned entries, std::uint32_t flags, const char* what) {
+    rawring::abi::io_uring_params p{};
+    p.flags = flags;
+    return open_ring(r, entries, p, what);
+}
+
+/// Sets `r` up with `c` (a case may go on with its other configurations when this one cannot
+/// run here): as open_ring above.
 inline bool open_ring(rawring::ring& r, const config& c, unsigned entries) {
     rawring::abi::io_uring_params p{};
     p.flags = c.flags;
+    const rawring::abi::io_uring_params asked = p;
     const int ret = r.init(entries, p, c.array);
     if (ret == 0) return true;
-    if (const int kernel = setup_accepts(c.flags); kernel != 0) {
-        RAWRING_SKIP(c.name << ": ring setup refused by this kernel (" << std::strerror(-kernel) << ")");
-        return false;
-    }
-    std::ostringstream text;  // not doctest's stream: it prints a const char* as an address
-    text << c.name << ": init gave " << ret << " (" << std::strerror(-ret)
-         << "), but this kernel sets a ring up with these flags";
-    FAIL_CHECK(text.str());
+    init_failed(ret, entries, asked, c.name);
     return false;
 }
 

@@ -243,11 +243,8 @@ TEST_CASE("fix: a timed wait still flushes deferred completions after a wake-up 
     // The deadline must not cost the fix it exists for: a wait that the timers above end with
     // nothing to show goes on, and a NOP completing later in the same wait is reported.
     rawring::ring r;
-    if (const int ret = r.init(8, abi::IORING_SETUP_SINGLE_ISSUER | abi::IORING_SETUP_DEFER_TASKRUN);
-        ret < 0) {
-        RAWRING_SKIP("DEFER_TASKRUN refused: " << std::strerror(-ret));
+    if (!open_ring(r, 8, abi::IORING_SETUP_SINGLE_ISSUER | abi::IORING_SETUP_DEFER_TASKRUN, "DEFER_TASKRUN"))
         return;
-    }
     const abi::kernel_timespec quiet = ms(50);
     const abi::kernel_timespec loud = ms(150);
     io_uring_sqe* sqe = r.get_sqe();
@@ -314,11 +311,7 @@ TEST_CASE("fix: a moved ring keeps no pointer into the ring object it was moved 
 
 TEST_CASE("fix: an SQPOLL|IOPOLL ring peeks and submits without entering the kernel") {
     rawring::ring r;
-    const int ret = r.init(4, abi::IORING_SETUP_SQPOLL | abi::IORING_SETUP_IOPOLL);
-    if (ret < 0) {
-        RAWRING_SKIP("SQPOLL|IOPOLL refused: " << std::strerror(-ret));
-        return;
-    }
+    if (!open_ring(r, 4, abi::IORING_SETUP_SQPOLL | abi::IORING_SETUP_IOPOLL, "SQPOLL|IOPOLL")) return;
     {
         // Every enter through the swapped fd fails with -EOPNOTSUPP: none may happen.
         const fd_swap swap(r.fd());
@@ -417,10 +410,7 @@ TEST_CASE("fix: the registered ring fd round trip on SQPOLL survives a late SQPO
     p.flags = abi::IORING_SETUP_SQPOLL | abi::IORING_SETUP_SQ_AFF;
     p.sq_thread_cpu = cpu;
     p.sq_thread_idle = 1000;
-    if (const int ret = r.init(4, p); ret < 0) {
-        RAWRING_SKIP("SQPOLL with SQ_AFF refused: " << std::strerror(-ret));
-        return;
-    }
+    if (!open_ring(r, 4, p, "SQPOLL with SQ_AFF")) return;
     REQUIRE(r.register_ring_fd() == 1);
     std::atomic<int> hog_state{0};  // 0 starting, 1 spinning, 2 done, -1 no SCHED_FIFO
     std::thread hog([&] {

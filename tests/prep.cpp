@@ -1609,18 +1609,12 @@ TEST_CASE("prep: big-SQE helpers leave the 80-byte command area to the caller") 
 
 TEST_CASE("prep: get_sqe128 refuses a ring without 128-byte entries") {
     rawring::ring plain;
-    if (const int ret = plain.init(4); ret < 0) {
-        RAWRING_SKIP("io_uring cannot be set up here: " << std::strerror(-ret));
-        return;
-    }
+    if (!open_ring(plain, 4, 0u, "a plain ring")) return;
     CHECK(rawring::get_sqe128(plain) == nullptr);
     CHECK(plain.sq_ready() == 0);  // nothing was taken from the SQ
 
     rawring::ring big;
-    if (const int ret = big.init(2, abi::IORING_SETUP_SQE128); ret < 0) {
-        RAWRING_SKIP("SQE128 ring refused: " << std::strerror(-ret));
-        return;
-    }
+    if (!open_ring(big, 2, abi::IORING_SETUP_SQE128, "SQE128")) return;
     io_uring_sqe* first = rawring::get_sqe128(big);
     REQUIRE(first != nullptr);
     const auto* bytes = reinterpret_cast<const unsigned char*>(first);

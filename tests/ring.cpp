@@ -342,10 +342,7 @@ TEST_CASE("ring: a timed wait on an IOPOLL ring lasts its time and returns a CQE
     // the time is up, and a CQE that does not come from polling (here a MSG_RING from another
     // ring) must still end it.
     rawring::ring r;
-    if (const int ret = r.init(4, abi::IORING_SETUP_IOPOLL); ret < 0) {
-        RAWRING_SKIP("IOPOLL refused: " << std::strerror(-ret));
-        return;
-    }
+    if (!open_ring(r, 4, abi::IORING_SETUP_IOPOLL, "IOPOLL")) return;
     io_uring_cqe* cqe = nullptr;
     const abi::kernel_timespec ts = ms(30);
     auto start = std::chrono::steady_clock::now();
@@ -405,11 +402,8 @@ TEST_CASE("ring: a timed wait reports no -ETIME while a due completion is still 
     int waits = 0;
     for (int iter = 0; iter < 150; ++iter) {
         rawring::ring r;
-        if (const int ret = r.init(8, abi::IORING_SETUP_SINGLE_ISSUER | abi::IORING_SETUP_DEFER_TASKRUN);
-            ret < 0) {
-            RAWRING_SKIP("DEFER_TASKRUN refused: " << std::strerror(-ret));
+        if (!open_ring(r, 8, abi::IORING_SETUP_SINGLE_ISSUER | abi::IORING_SETUP_DEFER_TASKRUN, "DEFER_TASKRUN"))
             return;
-        }
         io_uring_sqe* sqe = r.get_sqe();
         REQUIRE(sqe != nullptr);
         rawring::prep_timeout(sqe, &tick, 0, abi::IORING_TIMEOUT_MULTISHOT);
@@ -533,10 +527,7 @@ TEST_CASE("ring: deferred task work sets TASKRUN and the next peek enters the ke
     rawring::ring r;
     const std::uint32_t flags = abi::IORING_SETUP_SINGLE_ISSUER | abi::IORING_SETUP_DEFER_TASKRUN |
                                 abi::IORING_SETUP_TASKRUN_FLAG;
-    if (const int ret = r.init(4, flags); ret < 0) {
-        RAWRING_SKIP("DEFER_TASKRUN|TASKRUN_FLAG refused: " << std::strerror(-ret));
-        return;
-    }
+    if (!open_ring(r, 4, flags, "DEFER_TASKRUN|TASKRUN_FLAG")) return;
     const abi::kernel_timespec ts = ms(1);
     io_uring_sqe* sqe = r.get_sqe();
     REQUIRE(sqe != nullptr);
@@ -564,10 +555,7 @@ TEST_CASE("ring: SQPOLL wakes a sleeping poller through NEED_WAKEUP") {
     abi::io_uring_params p{};
     p.flags = abi::IORING_SETUP_SQPOLL;
     p.sq_thread_idle = 1;  // ms: the poller sleeps almost at once
-    if (const int ret = r.init(4, p); ret < 0) {
-        RAWRING_SKIP("SQPOLL refused: " << std::strerror(-ret));
-        return;
-    }
+    if (!open_ring(r, 4, p, "SQPOLL")) return;
     for (int round = 0; round < 3; ++round) {
         CAPTURE(round);
         std::uint32_t sq_flags = 0;

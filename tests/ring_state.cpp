@@ -119,11 +119,8 @@ TEST_CASE("ring_state: wait_cqes waits for wait_nr, times out with -ETIME, and t
 
 TEST_CASE("ring_state: get_events and submit_and_get_events run deferred completions") {
     rawring::ring r;
-    const int ret = r.init(8, abi::IORING_SETUP_SINGLE_ISSUER | abi::IORING_SETUP_DEFER_TASKRUN);
-    if (ret < 0) {
-        RAWRING_SKIP("DEFER_TASKRUN refused (" << std::strerror(-ret) << ")");
+    if (!open_ring(r, 8, abi::IORING_SETUP_SINGLE_ISSUER | abi::IORING_SETUP_DEFER_TASKRUN, "DEFER_TASKRUN"))
         return;
-    }
     // On DEFER_TASKRUN completions may wait as task work until an enter with GETEVENTS.
     queue_nops(r, 1);
     CHECK(r.submit() == 1);
@@ -169,11 +166,7 @@ TEST_CASE("ring_state: sqring_wait returns at once without SQPOLL or with room")
     CHECK(r.submit_and_wait(2) == 2);
     r.cq_advance(2);
     rawring::ring sq;
-    const int ret = sq.init(2, abi::IORING_SETUP_SQPOLL);
-    if (ret < 0) {
-        RAWRING_SKIP("SQPOLL refused (" << std::strerror(-ret) << ")");
-        return;
-    }
+    if (!open_ring(sq, 2, abi::IORING_SETUP_SQPOLL, "SQPOLL")) return;
     CHECK(sq.sqring_wait() == 0);  // room left: no enter
     queue_nops(sq, 2);
     CHECK(sq.submit() >= 0);
