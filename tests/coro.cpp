@@ -720,10 +720,11 @@ TEST_CASE("coro: a recv stream over a buffer group gives buffers back and re-arm
     rawring::buffer_group g;
     if (!open_loop(l, 32)) return;
     const int gr = g.init(l.raw_ring(), 5, std::span<std::byte>(mem), bufsz, nbuf);
-    if (gr < 0) {
-        RAWRING_SKIP("buffer ring: " << std::strerror(-gr));
+    if (gr == -EINVAL) {  // the register op is unknown before Linux 5.19; any other error fails
+        RAWRING_SKIP("buffer ring refused: " << std::strerror(-gr) << " (IORING_REGISTER_PBUF_RING: Linux 5.19)");
         return;
     }
+    REQUIRE(gr == 0);
     udp_pair up;
     for (int i = 0; i < 6; ++i) {
         const std::string m = "datagram " + std::to_string(i);
@@ -1011,14 +1012,14 @@ TEST_CASE("coro: with_flags IOSQE_ASYNC issues a read in io-wq, a plain one inli
     // A thread of its own: a task's io-wq starts without workers, and here nothing else
     // of this process queues work in it.
     struct result {
-        bool up = false;
+        int init = -1;
         int plain = -1, plain_workers = -1, async = -1, async_workers = -1;
         std::string bytes;
     } got;
     std::thread th([&] {
         loop l;
-        if (l.init(16) < 0) return;
-        got.up = true;
+        got.init = l.init(16);
+        if (got.init < 0) return;
         const long tid = ::gettid();
         struct fns {
             static co::task<int> rd(loop& lp, int fd, char* buf, unsigned flags) {
@@ -1036,8 +1037,10 @@ TEST_CASE("coro: with_flags IOSQE_ASYNC issues a read in io-wq, a plain one inli
         got.bytes = str(b, 19);
     });
     th.join();
-    if (!got.up) {
-        RAWRING_SKIP("loop init refused");
+    if (got.init < 0) {
+        INFO("loop init gave " << got.init);
+        REQUIRE(setup_accepts(0) != 0);  // only a kernel that sets up no ring at all excuses it
+        RAWRING_SKIP("this kernel sets up no ring");
         return;
     }
     CHECK(got.plain == 19);
