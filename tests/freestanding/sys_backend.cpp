@@ -143,12 +143,22 @@ TEST_CASE("sys: prlimit refuses a soft limit above the hard one and a bad resour
     CHECK(errno == errno_after_failure(EINVAL));
 }
 
+TEST_CASE("sys: gettid is the thread's id as the kernel gives it; yield returns") {
+    CHECK(sys::gettid() == static_cast<int>(::syscall(SYS_gettid)));
+    CHECK(sys::gettid() == getpid());  // the main thread's id is the process's
+    errno = sentinel;
+    for (int i = 0; i < 3; ++i) sys::yield();
+    CHECK(errno == sentinel);  // sched_yield cannot fail, so neither backend sets errno
+}
+
 #ifdef RAWRING_TEST_HAS_ARCH
 TEST_CASE("arch: raw system calls return what libc's do, errors as -errno") {
     namespace arch = rawring::arch;
     CHECK(arch::syscall0(arch::nr_getpid) == getpid());
     // Extra argument registers are ignored by a call that takes none.
     CHECK(arch::syscall5(arch::nr_getpid, 1, 2, 3, 4, 5) == getpid());
+    CHECK(arch::syscall0(arch::nr_gettid) == static_cast<long>(::syscall(SYS_gettid)));
+    CHECK(arch::syscall0(arch::nr_sched_yield) == 0);
 
     int fds[2];
     REQUIRE(pipe(fds) == 0);
