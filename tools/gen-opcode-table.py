@@ -54,8 +54,8 @@ def render(header: str) -> str:
         "Two more set no opcode of their own: `prep_rw` (the core every helper is built on) "
         "and `prep_send_set_addr` (adds a destination address to a `SEND` or `SEND_ZC` SQE). "
         "`NOP128` and `URING_CMD128` need a 128-byte SQE: take it with "
-        "`rawring::get_sqe128(ring)`, which returns `nullptr` on a ring set up without "
-        "`IORING_SETUP_SQE128`. `RECV_ZC` has no liburing helper; `prep_recv_zc` fills what the "
+        "`rawring::get_sqe128(ring)`, which returns `nullptr` on a ring set up with neither "
+        "`IORING_SETUP_SQE128` nor `IORING_SETUP_SQE_MIXED`. `RECV_ZC` has no liburing helper; `prep_recv_zc` fills what the "
         "kernel's `io_recvzc_prep` reads. The kernel column is the first release with the "
         "opcode (WAITID: 6.7, when it was merged); the probe, not the version, says what a "
         "running kernel supports.",

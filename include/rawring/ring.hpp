@@ -492,8 +492,9 @@ struct ring_state {
     }
 
     /// Waits at most `*ts` (relative; nullptr waits forever) for one CQE. Returns 0 with
-    /// `*cqe_ptr` set, -ETIME when the time ran out with none ready, -EOPNOTSUPP without
-    /// IORING_FEAT_EXT_ARG (Linux < 5.11), -EBADF on a closed ring, or -errno (-EINTR...).
+    /// `*cqe_ptr` set, -ETIME when the time ran out with none ready, -EBADF on a closed ring,
+    /// or -errno (-EINTR...). Without IORING_FEAT_EXT_ARG (Linux < 5.11) a TIMEOUT request
+    /// times the wait, as in wait_cqes.
     /// The whole call never waits longer than `*ts`: when the kernel ends the wait early with no
     /// CQE (a TIMEOUT request firing without posting one wakes every waiter; on DEFER_TASKRUN
     /// rings a due completion can still be deferred work), rawring flushes deferred work and
