@@ -92,7 +92,7 @@ constexpr int ecanceled = -ECANCELED;
 /// What a recording callback saw.
 struct seen {
     int calls = 0;
-    int res = 0;
+    int res = -1000000;  // no errno: a check of res fails if the callback never ran
     std::uint32_t flags = 0;
     bool timed_out = false;
     std::vector<int> all;  // every res (reserved up front where allocations are counted)

@@ -421,7 +421,14 @@ TEST_CASE("ring: a timed wait reports no -ETIME while a due completion is still 
                 abi::io_uring_cqe one{};
                 const wait_watchdog watchdog(5);  // copy_cqes waits without a timeout
                 ret = r.copy_cqes(std::span<abi::io_uring_cqe>(&one, 1), 1) == 1 ? 0 : -err::etime;
-                if (ret == 0) CHECK(one.user_data == 42);
+                CHECK_FALSE(wait_watchdog::fired());
+                if (ret != 0) {
+                    ++timed_out;
+                    continue;
+                }
+                CHECK(one.user_data == 42);
+                CHECK(one.res == -err::etime);
+                CHECK((one.flags & abi::IORING_CQE_F_MORE) != 0);
                 continue;
             }
             if (ret != 0) {
@@ -859,18 +866,25 @@ TEST_CASE("ring: a signal interrupts a wait with -EINTR and loses nothing") {
     struct sigaction old {};
     REQUIRE(sigaction(SIGALRM, &sa, &old) == 0);
     // A timeout op that outlives the signal, so there is something in flight to lose.
-    const abi::kernel_timespec op_ts = ms(300);
+    const abi::kernel_timespec op_ts = ms(1000);
     io_uring_sqe* sqe = r.get_sqe();
     REQUIRE(sqe != nullptr);
     rawring::prep_timeout(sqe, &op_ts, 0, 0);
     rawring::sqe_set_data64(sqe, 31);
     REQUIRE(r.submit() == 1);
+    // Every 20 ms, not once: a single signal could come before the wait has begun (a thread
+    // held off its CPU), and the wait would then sleep until the op's own CQE.
     itimerval timer{};
     timer.it_value.tv_usec = 20000;
+    timer.it_interval.tv_usec = 20000;
     REQUIRE(setitimer(ITIMER_REAL, &timer, nullptr) == 0);
     io_uring_cqe* cqe = nullptr;
-    CHECK(r.wait_cqe(&cqe) == -err::eintr);
+    const int interrupted = r.wait_cqe(&cqe);
+    const itimerval off{};
+    REQUIRE(setitimer(ITIMER_REAL, &off, nullptr) == 0);  // a signal due now lands in our handler
     REQUIRE(sigaction(SIGALRM, &old, nullptr) == 0);
+    CHECK(interrupted == -err::eintr);
+    CHECK(r.cq_ready() == 0);  // the op is still in flight
     // The operation is still there and completes normally.
     REQUIRE(r.wait_cqe(&cqe) == 0);
     CHECK(cqe->user_data == 31);
