@@ -78,6 +78,34 @@ inline int setup_accepts(std::uint32_t flags) {
     return setup_accepts(1, p);
 }
 
+/// Whether the running kernel knows register opcode `op`, asked by raw system calls only (so a
+/// fault of rawring's register wrappers cannot pass for a missing op): IORING_REGISTER_QUERY
+/// (Linux 6.18, no ring needed) gives the kernel's count of register opcodes; an older kernel
+/// is asked through a restriction on a disabled ring, which since 5.10 it refuses (-EINVAL)
+/// for an opcode at or past its last one and takes for any below.
+inline bool kernel_knows_register_op(unsigned op) {
+    namespace abi = rawring::abi;
+    abi::io_uring_query_opcode opcodes{};
+    abi::io_uring_query_hdr hdr{};
+    hdr.query_data = reinterpret_cast<std::uintptr_t>(&opcodes);
+    hdr.query_op = abi::IO_URING_QUERY_OPCODES;
+    hdr.size = sizeof(opcodes);
+    if (rawring::sys::register_(-1, abi::IORING_REGISTER_QUERY, &hdr, 0) == 0 && hdr.result == 0)
+        return op < opcodes.nr_register_opcodes;
+    if (op >= abi::IORING_REGISTER_QUERY) return false;
+    abi::io_uring_params p{};
+    p.flags = abi::IORING_SETUP_R_DISABLED;  // restrictions are taken only before enabling
+    const int fd = rawring::sys::setup(2, &p);
+    REQUIRE(fd >= 0);
+    abi::io_uring_restriction res{};
+    res.opcode = abi::IORING_RESTRICTION_REGISTER_OP;
+    res.register_op = static_cast<std::uint8_t>(op);
+    const int ret = rawring::sys::register_(fd, abi::IORING_REGISTER_RESTRICTIONS, &res, 1);
+    (void)rawring::sys::close(fd);
+    REQUIRE((ret == 0 || ret == -EINVAL));
+    return ret == 0;
+}
+
 /// What a test does when rawring's init of a ring with `p` (and `entries`) gave `ret` < 0. The
 /// raw syscall is asked whether the kernel takes the same setup:
 /// - it does not: the setup cannot run on this kernel, and the case says SKIP with `what` and

@@ -112,18 +112,10 @@ bool fd_open(int fd) {
     return ::fcntl(fd, F_GETFD) != -1;
 }
 
-/// Whether this kernel may lack register op `op`, seen from the -EINVAL an op of it gave: when
-/// the kernel answers IORING_REGISTER_QUERY (Linux 6.18) it says for sure; an older kernel is
-/// given the benefit of the doubt.
+/// Whether the -EINVAL that register op `op` gave is the kernel's not knowing it (asked by raw
+/// system calls: kernel_knows_register_op).
 bool may_lack_register_op(unsigned op, int ret) {
-    if (ret != -EINVAL) return false;
-    io_uring_query_opcode opcodes{};
-    io_uring_query_hdr hdr{};
-    hdr.query_data = reinterpret_cast<std::uintptr_t>(&opcodes);
-    hdr.query_op = IO_URING_QUERY_OPCODES;
-    hdr.size = sizeof(opcodes);
-    if (io_uring_register_query(&hdr) != 0 || hdr.result != 0) return true;
-    return op >= opcodes.nr_register_opcodes;
+    return ret == -EINVAL && !rawring_test::kernel_knows_register_op(op);
 }
 
 /// Forks a child that runs `f` and exits with its value (0..255); returns that exit status.

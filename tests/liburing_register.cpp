@@ -155,18 +155,10 @@ bool has_reg_reg_ring(io_uring* ring) {
     return (ring->features & IORING_FEAT_REG_REG_RING) != 0;
 }
 
-/// Whether this kernel may lack register op `op`, seen from the -EINVAL an op of it gave: when
-/// the kernel answers IORING_REGISTER_QUERY (Linux 6.18) it says for sure; an older kernel is
-/// given the benefit of the doubt. A case SKIPs on true and fails on any other error.
+/// Whether the -EINVAL that register op `op` gave is the kernel's not knowing it (asked by raw
+/// system calls: kernel_knows_register_op). A case SKIPs on true and fails on any other error.
 bool may_lack_register_op(unsigned op, int ret) {
-    if (ret != -EINVAL) return false;
-    io_uring_query_opcode opcodes{};
-    io_uring_query_hdr hdr{};
-    hdr.query_data = reinterpret_cast<std::uintptr_t>(&opcodes);
-    hdr.query_op = IO_URING_QUERY_OPCODES;
-    hdr.size = sizeof(opcodes);
-    if (io_uring_register_query(&hdr) != 0 || hdr.result != 0) return true;
-    return op >= opcodes.nr_register_opcodes;
+    return ret == -EINVAL && !rawring_test::kernel_knows_register_op(op);
 }
 
 /// Checks a liburing probe against rawring's own answer for the same kernel.

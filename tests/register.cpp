@@ -124,42 +124,6 @@ std::string file_bytes(int fd, std::size_t n, off_t off) {
     return s;
 }
 
-/// What IO_URING_QUERY_OPCODES says (status < 0: the kernel has no IORING_REGISTER_QUERY).
-struct query_result {
-    int status = -EINVAL;
-    abi::io_uring_query_opcode op{};
-};
-
-query_result query_opcodes() {
-    query_result q;
-    abi::io_uring_query_hdr hdr{};
-    hdr.query_data = reinterpret_cast<std::uintptr_t>(&q.op);
-    hdr.query_op = abi::IO_URING_QUERY_OPCODES;
-    hdr.size = sizeof(q.op);
-    q.status = rawring::register_query(&hdr);
-    if (q.status == 0) q.status = hdr.result;
-    return q;
-}
-
-/// Whether the running kernel knows register opcode `op`: QUERY (6.18) reports its count of
-/// register opcodes. A kernel without QUERY is asked through a restriction instead: since 5.10
-/// io_register_restrictions refuses (-EINVAL) an IORING_RESTRICTION_REGISTER_OP naming an opcode
-/// at or past the kernel's IORING_REGISTER_LAST, and takes any opcode below it.
-bool kernel_knows_register_op(unsigned op) {
-    const query_result q = query_opcodes();
-    if (q.status >= 0) return op < q.op.nr_register_opcodes;
-    if (op >= abi::IORING_REGISTER_QUERY) return false;
-    rawring::ring r;
-    abi::io_uring_params p{};
-    p.flags = abi::IORING_SETUP_R_DISABLED;  // restrictions are taken only before enabling
-    REQUIRE(r.init(2, p) == 0);
-    abi::io_uring_restriction res{};
-    res.opcode = abi::IORING_RESTRICTION_REGISTER_OP;
-    res.register_op = static_cast<std::uint8_t>(op);
-    const int ret = rawring::register_restrictions(r, &res, 1);
-    REQUIRE((ret == 0 || ret == -EINVAL));
-    return ret == 0;
-}
 
 /// Whether the eventfd counter becomes readable within `ms`; if so returns its value (else 0).
 std::uint64_t eventfd_count(int efd, int ms) {
