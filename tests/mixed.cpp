@@ -66,10 +66,13 @@ std::uint32_t khead(const rawring::ring& r) { return *r.cq().khead; }
 std::uint32_t ktail(const rawring::ring& r) { return *r.cq().ktail; }
 const io_uring_cqe& slot(const rawring::ring& r, unsigned i) { return r.cq().cqes[i & r.cq().ring_mask]; }
 
-/// Submits what is queued and waits until `slots` CQ slots are ready.
+/// Submits what is queued and waits until `slots` CQ slots are ready, and until the kernel has
+/// published the SQ head past them (an SQPOLL thread posts the CQEs first), so the SQ has room
+/// again for what comes next.
 void submit_for(rawring::ring& r, unsigned slots) {
     REQUIRE(r.submit_and_wait(slots) >= 0);
     REQUIRE(r.cq_ready() == slots);
+    REQUIRE(await_sq_consumed(r));
 }
 
 /// Submits `n` small NOPs and reaps them, so that the CQ head and tail move on by `n`.
@@ -199,7 +202,7 @@ TEST_CASE("ring: cqe_mixed a NOP with IORING_NOP_CQE32 posts a 32-byte CQE in tw
         return;
     }
     for (const config& c : mixed_configs()) {
-    INFO("config: " << c.name);
+    INFO("config: " << std::string(c.name));
     rawring::ring r;
     if (!open_mixed(r, 8, 8, c)) continue;
     mixed_nop(r, 1);
@@ -280,7 +283,7 @@ TEST_CASE("ring: cqe_mixed for_each_cqe walks both sizes across the wrap and cq_
         return;
     }
     for (const config& c : mixed_configs()) {
-    INFO("config: " << c.name);
+    INFO("config: " << std::string(c.name));
     rawring::ring r;
     if (!open_mixed(r, 8, 8, c)) continue;
     wrap_scenario(r);

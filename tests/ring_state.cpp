@@ -137,7 +137,7 @@ TEST_CASE("ring_state: get_events and submit_and_get_events run deferred complet
 
 TEST_CASE("ring_state: peek_batch_cqe points at ready CQEs in order without consuming them") {
     for (const config& c : configs) {
-        INFO("config: " << c.name);
+        INFO("config: " << std::string(c.name));
         rawring::ring r;
         if (!open_ring(r, c, 8)) continue;
         abi::io_uring_cqe* cqes[8] = {};
