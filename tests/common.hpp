@@ -122,12 +122,12 @@ inline void init_failed(int ret, unsigned entries, const rawring::abi::io_uring_
     FAIL_CHECK(text.str());
 }
 
-/// Sets `r` up with `entries` and `p` (which init fills in, as the kernel does) and returns
-/// true; else init_failed says why (SKIP or a failure) and it returns false.
+/// Sets `r` up with `entries`, `p` (which init fills in, as the kernel does) and `array`, and
+/// returns true; else init_failed says why (SKIP or a failure) and it returns false.
 inline bool open_ring(rawring::ring& r, unsigned entries, rawring::abi::io_uring_params& p,
-                      const char* what) {
+                      const char* what, rawring::sq_array array = rawring::sq_array::automatic) {
     const rawring::abi::io_uring_params asked = p;
-    const int ret = r.init(entries, p);
+    const int ret = r.init(entries, p, array);
     if (ret == 0) return true;
     init_failed(ret, entries, asked, what);
     return false;
@@ -145,11 +145,7 @@ inline bool open_ring(rawring::ring& r, unsigned entries, std::uint32_t flags, c
 inline bool open_ring(rawring::ring& r, const config& c, unsigned entries) {
     rawring::abi::io_uring_params p{};
     p.flags = c.flags;
-    const rawring::abi::io_uring_params asked = p;
-    const int ret = r.init(entries, p, c.array);
-    if (ret == 0) return true;
-    init_failed(ret, entries, asked, c.name);
-    return false;
+    return open_ring(r, entries, p, c.name, c.array);
 }
 
 /// Waits until the kernel has taken every published SQE (`sq_ready() == 0`), at most `seconds`,
