@@ -8,6 +8,8 @@
 #include <sys/uio.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <set>
 #include <thread>
@@ -955,6 +957,73 @@ TEST_CASE("mock: MSG_RING reaches another ring and wakes its waiter on another t
     rawring::prep_msg_ring(sqe, p.rd, 0, 0, 0);
     CHECK(a.submit() == 1);
     CHECK(reap(a).res == -EBADFD);
+}
+
+TEST_CASE("mock: a timed wait that another thread's MSG_RING ends is not cut short by the virtual clock") {
+    // While another thread that calls into the mock is at work, it may post to the waiting
+    // ring: the wait is not the clock's alone to end, so the clock does not jump to its end.
+    mock::scope m(quiet());
+    rawring::ring b;
+    REQUIRE(b.init(4) == 0);
+    std::atomic<bool> known{false};
+    int sent_res = 1;
+    std::thread sender([&b, &known, &sent_res] {
+        rawring::ring a;
+        if (a.init(4) != 0) return;  // (then known stays false and the case fails below)
+        known.store(true);
+        // Most likely after the main thread is in its wait; the case passes either way.
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        io_uring_sqe* sqe = a.get_sqe();
+        rawring::prep_msg_ring(sqe, b.fd(), 7, 0x77, 0);
+        sqe->user_data = 1;
+        io_uring_cqe* cqe = nullptr;
+        if (a.submit_and_wait(1) == 1 && a.peek_cqe(&cqe) == 0) {
+            sent_res = cqe->res;
+            a.cqe_seen(cqe);
+        }
+    });
+    while (!known.load()) std::this_thread::yield();
+    const std::uint64_t before = m->now();
+    const abi::kernel_timespec hour = ms(3600 * 1000);
+    io_uring_cqe* cqe = nullptr;
+    const int ret = b.wait_cqe_timeout(&cqe, &hour);
+    sender.join();
+    REQUIRE(ret == 0);
+    CHECK(cqe->user_data == 0x77);
+    CHECK(cqe->res == 7);
+    b.cqe_seen(cqe);
+    CHECK(sent_res == 0);
+    CHECK(m->now() - before < 3600ull * 1000000000ull);  // the hour never passed
+}
+
+TEST_CASE("mock: with every thread in a wait only time can end, the clock moves to the earliest end") {
+    mock::scope m(quiet());
+    rawring::ring a;
+    REQUIRE(a.init(4) == 0);
+    std::atomic<bool> known{false};
+    int other_ret = 1;
+    std::uint64_t other_end = 0;
+    const std::uint64_t start = m->now();
+    std::thread other([&m, &known, &other_ret, &other_end] {
+        rawring::ring b;
+        if (b.init(4) != 0) return;
+        known.store(true);
+        const abi::kernel_timespec hundred_s = ms(100 * 1000);
+        io_uring_cqe* cqe = nullptr;
+        other_ret = b.wait_cqe_timeout(&cqe, &hundred_s);
+        other_end = m->now();
+    });  // its end lets the main thread's wait move the clock again
+    while (!known.load()) std::this_thread::yield();
+    const abi::kernel_timespec three_hundred_s = ms(300 * 1000);
+    io_uring_cqe* cqe = nullptr;
+    const int ret = a.wait_cqe_timeout(&cqe, &three_hundred_s);
+    other.join();
+    // Whichever thread waited first waited for the other; the second moved the clock to the
+    // first end (100 s), then, the other thread gone, the main thread's wait to its own.
+    CHECK(other_ret == -err::etime);
+    CHECK(ret == -err::etime);
+    CHECK(other_end == start + 100ull * 1000000000ull);
+    CHECK(m->now() == start + 300ull * 1000000000ull);
 }
 
 TEST_CASE("mock: registered ring fds take the top of the task's 16 slots") {

@@ -99,6 +99,11 @@ struct options {
     std::uint64_t seed = 1;                    ///< for order::shuffled
     /// A wait that only a virtual timer can end moves the virtual clock to that timer at once
     /// (waits take no real time). Off: the clock moves only by advance_clock().
+    /// With several threads calling into the mock, a thread at work may still post to the ring
+    /// (MSG_RING): the clock then jumps only when every such thread is in a wait that only time
+    /// can end, to the earliest end among them; until then the wait takes real time. (A thread
+    /// that called into the mock counts until it ends, so one that stays away, e.g. blocked in
+    /// a join, makes the others' timed waits real ones.)
     bool auto_advance_clock = true;
     /// SQPOLL rings: the simulated poller goes to sleep (IORING_SQ_NEED_WAKEUP) once it has
     /// consumed what the SQ holds, and consumes SQEs only when woken by an enter or a wait.

@@ -226,6 +226,14 @@ struct kernel::impl {
     std::atomic<std::uint64_t> ncalls{0};
     std::vector<report::pending_request> lost;   ///< requests of rings torn down unfinished
     std::vector<detail::opened_fd> opened;
+    /// What a thread that called into the mock is doing, for auto_advance_clock: a wait that
+    /// only the virtual clock (at `until`) or another thread can end, or anything else.
+    struct thread_state {
+        bool idle = false;
+        std::uint64_t until = ~std::uint64_t{0};
+    };
+    std::unordered_map<int, thread_state> threads;  ///< by tid
+    std::uint64_t serial = 0;  ///< this mock among those made (1, 2, ...)
     // real_time: a thread fires timers as CLOCK_MONOTONIC passes them.
     std::thread timer_thread;
     std::condition_variable timer_cv;
@@ -236,6 +244,10 @@ struct kernel::impl {
     void start_timer_thread();
     void timer_loop();
     void advance(std::uint64_t ns);
+    /// Where the virtual clock may jump for a wait of thread `me` that only time can end at
+    /// `until`: the earliest end among the waits of every thread using the mock, or none while
+    /// one of them is not in such a wait (it may yet post to this ring, as MSG_RING does).
+    std::uint64_t idle_jump(int me, std::uint64_t until);
     void fire_timers(std::uint64_t at);
     /// The ring `fd` names (a registered index with `registered`), or null: not the mock's.
     std::shared_ptr<ring> find(int fd, bool registered);

@@ -72,10 +72,35 @@ bool same_file(int fd, dev_t dev, ino_t ino) noexcept {
 
 // ---- the backend table --------------------------------------------------------------------------
 
+// A thread that entered a mock ring is taken off kernel::impl::threads when it ends, so that
+// the waits of the others no longer wait for it (idle_jump).
+struct thread_exit_hook {
+    std::uint64_t mock = 0;  ///< kernel::impl::serial of the mock it entered, 0: none
+    thread_exit_hook() = default;
+    thread_exit_hook(const thread_exit_hook&) = delete;
+    thread_exit_hook& operator=(const thread_exit_hook&) = delete;
+    ~thread_exit_hook() {
+        kernel::impl* m = installed_mock;
+        if (m == nullptr || m->serial != mock) return;
+        std::lock_guard<std::mutex> lk(m->lock);
+        m->threads.erase(sys::gettid());
+        m->for_each_ring([m](ring& r) { m->wake(r); });
+    }
+};
+thread_local thread_exit_hook exit_hook;
+
+// The calling thread is one that may post to other rings (idle_jump). Under the lock.
+void note_thread(kernel::impl& m) {
+    if (exit_hook.mock == m.serial) [[likely]] return;
+    (void)m.threads[sys::gettid()];
+    exit_hook.mock = m.serial;
+}
+
 int m_setup(unsigned entries, abi::io_uring_params* p) noexcept {
     kernel::impl* m = installed_mock;
     std::lock_guard<std::mutex> lk(m->lock);
     ++m->ncalls;
+    note_thread(*m);
     return m->setup(entries, p);
 }
 
@@ -91,6 +116,7 @@ int m_enter(int fd, unsigned to_submit, unsigned min_complete, unsigned flags, c
         return m->prev.enter(fd, to_submit, min_complete, flags, arg, argsz);
     }
     ++m->ncalls;
+    note_thread(*m);
     return m->enter(*r, to_submit, min_complete, flags, arg, argsz, lk);
 }
 
@@ -99,6 +125,7 @@ int m_register(int fd, unsigned opcode, const void* arg, unsigned nr_args) noexc
     const bool registered = (opcode & abi::IORING_REGISTER_USE_REGISTERED_RING) != 0;
     const unsigned op = opcode & ~static_cast<unsigned>(abi::IORING_REGISTER_USE_REGISTERED_RING);
     std::unique_lock<std::mutex> lk(m->lock);
+    note_thread(*m);
     if (fd == -1 && !registered) {
         // The ring-less ops; a synchronous MSG_RING to a mock ring is the mock's.
         if (op == abi::IORING_REGISTER_SEND_MSG_RING && arg != nullptr && nr_args == 1) {
@@ -192,7 +219,10 @@ void detail::ring::point() noexcept {
     cqes = rings + cq_off.cqes;
 }
 
-kernel::impl::impl(const options& o) : opts(o), real_base(mono_ns()), rng(o.seed) {}
+kernel::impl::impl(const options& o) : opts(o), real_base(mono_ns()), rng(o.seed) {
+    static std::atomic<std::uint64_t> made{0};
+    serial = ++made;
+}
 
 kernel::impl::~impl() = default;
 
@@ -931,6 +961,7 @@ int kernel::impl::wait(ring& r, unsigned min_complete, const abi::kernel_timespe
     }
     const std::uint64_t min_deadline = min_wait_usec != 0 ? start_at + std::uint64_t{min_wait_usec} * 1000 : none;
     const std::uint64_t fired_before = r.timeouts_fired;
+    const int me = sys::gettid();
     std::vector<pollfd> fds;
     for (;;) {
         fire_timers(now());
@@ -955,10 +986,18 @@ int kernel::impl::wait(ring& r, unsigned min_complete, const abi::kernel_timespe
             if (q.waiting == wait_for::fd) fds.push_back(pollfd{q.fd, q.events, 0});
             if (q.waiting == wait_for::timer) wake_at = std::min(wake_at, q.deadline);
         }
-        if (!opts.real_time && opts.auto_advance_clock && fds.empty() && wake_at != none) {
-            // Only the virtual clock can end this wait: move it there now, taking no real time.
-            if (wake_at > vclock) vclock = wake_at;
-            continue;
+        // Only the virtual clock or another thread can end this wait.
+        const bool idle = !opts.real_time && opts.auto_advance_clock && fds.empty();
+        if (idle) {
+            // With no other thread at work, nobody will post: move the clock to the first end
+            // of a wait at once, taking no real time, and wake the threads it ends.
+            const std::uint64_t to = idle_jump(me, wake_at);
+            if (to != none) {
+                vclock = to;
+                for_each_ring([this](ring& o) { wake(o); });
+                continue;
+            }
+            // Else wait for the other thread, in real time as long as the wait has left.
         }
         fds.push_back(pollfd{r.wake_fd, POLLIN, 0});
         timespec rel{};
@@ -970,22 +1009,25 @@ int kernel::impl::wait(ring& r, unsigned min_complete, const abi::kernel_timespe
             rel.tv_nsec = static_cast<long>(left % ns_per_s);
             timeout = &rel;
         }
-        const std::uint64_t real_before = mono_ns();
+        const std::uint64_t real_before = mono_ns(), virtual_before = vclock;
         ++r.blocked;
+        if (idle) threads[me] = {true, wake_at};
         lk.unlock();
         // The raw ppoll takes the caller's kernel sigset as it is (8 bytes), as io_uring_enter does.
         const long rc = ::syscall(SYS_ppoll, fds.data(), static_cast<unsigned long>(fds.size()), timeout,
                                   sigmask, sys::sigset_size);
         const int saved = errno;
         lk.lock();
+        threads[me].idle = false;
         if (--r.blocked == 0) {
             std::uint64_t drained = 0;
             (void)!::read(r.wake_fd, &drained, sizeof(drained));
         }
         if (!opts.real_time && opts.auto_advance_clock && timeout != nullptr) {
             // Virtual time went along with the real wait on the fds.
+            // (Once, however many threads waited alongside.)
             const std::uint64_t spent = mono_ns() - real_before;
-            vclock = rc == 0 ? std::max(vclock, wake_at) : vclock + spent;
+            vclock = std::max(vclock, rc == 0 ? wake_at : virtual_before + spent);
         }
         if (rc < 0 && saved == EINTR) {
             settle(r, true);
@@ -1022,6 +1064,28 @@ void kernel::impl::fire_timers(std::uint64_t at) {
             if (r.defers()) break;  // their CQEs wait for the task; one shot until it runs them
         }
     });
+}
+
+std::uint64_t kernel::impl::idle_jump(int me, std::uint64_t until) {
+    constexpr std::uint64_t none = ~std::uint64_t{0};
+    std::uint64_t to = until;
+    for (auto it = threads.begin(); it != threads.end();) {
+        if (it->first == me) {
+            ++it;
+            continue;
+        }
+        if (!it->second.idle) {
+            // At work, unless it has ended (tgkill's signal 0 only asks whether it lives).
+            if (::syscall(SYS_tgkill, ::getpid(), it->first, 0) == 0) return none;
+            it = threads.erase(it);
+            continue;
+        }
+        // A wait the clock has already ended is about to return: its thread is at work.
+        if (it->second.until <= vclock) return none;
+        to = std::min(to, it->second.until);
+        ++it;
+    }
+    return to != none && to > vclock ? to : none;
 }
 
 void kernel::impl::advance(std::uint64_t ns) {
