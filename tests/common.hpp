@@ -9,8 +9,11 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -105,6 +108,86 @@ inline bool kernel_knows_register_op(unsigned op) {
     REQUIRE((ret == 0 || ret == -EINVAL));
     return ret == 0;
 }
+
+/// The result the kernel gives `sqe`, one SQE the test filled in field by field, asked on a
+/// throwaway ring driven by libc's syscall() and mmap() alone (no code of rawring's in the way):
+/// the res of the CQE that carries sqe.user_data. For an op case that got -EINVAL where an
+/// older kernel refuses a flag: only the same -EINVAL here lets it skip. (A MSG_RING in `sqe`
+/// may name the ring itself, -2 in sqe.fd; its target CQE is told apart by its user_data.)
+inline int kernel_result(io_uring_sqe sqe) {
+    namespace abi = rawring::abi;
+    abi::io_uring_params p{};
+    const int fd = static_cast<int>(::syscall(SYS_io_uring_setup, 4u, &p));
+    REQUIRE(fd >= 0);
+    if (sqe.fd == -2) sqe.fd = fd;
+    const std::size_t sq_len = p.sq_off.array + p.sq_entries * sizeof(std::uint32_t);
+    const std::size_t cq_len = p.cq_off.cqes + p.cq_entries * sizeof(io_uring_cqe);
+    const bool single = (p.features & abi::IORING_FEAT_SINGLE_MMAP) != 0;
+    const std::size_t sqes_len = p.sq_entries * sizeof(io_uring_sqe);
+    void* sq = ::mmap(nullptr, single ? std::max(sq_len, cq_len) : sq_len, PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_POPULATE, fd, static_cast<off_t>(abi::IORING_OFF_SQ_RING));
+    void* cq = single ? sq : ::mmap(nullptr, cq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+                                    static_cast<off_t>(abi::IORING_OFF_CQ_RING));
+    void* sqes = ::mmap(nullptr, sqes_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+                        static_cast<off_t>(abi::IORING_OFF_SQES));
+    REQUIRE(sq != MAP_FAILED);
+    REQUIRE(cq != MAP_FAILED);
+    REQUIRE(sqes != MAP_FAILED);
+    auto word = [](void* base, std::uint32_t off) {
+        return std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(static_cast<char*>(base) + off));
+    };
+    std::memcpy(sqes, &sqe, sizeof sqe);
+    const std::uint32_t tail = word(sq, p.sq_off.tail).load(std::memory_order_relaxed);
+    word(sq, p.sq_off.array + (tail & word(sq, p.sq_off.ring_mask).load()) * 4).store(0, std::memory_order_relaxed);
+    word(sq, p.sq_off.tail).store(tail + 1, std::memory_order_release);
+    int res = 0;
+    bool found = false;
+    long ret = ::syscall(SYS_io_uring_enter, fd, 1u, 0u, 0u, nullptr, 0ul);
+    REQUIRE(ret == 1);
+    // At most a few CQEs come (a MSG_RING to itself posts two): each wait is bounded, and a
+    // timeout's own expiry ends the one it guards.
+    for (int round = 0; !found && round < 50; ++round) {
+        ret = ::syscall(SYS_io_uring_enter, fd, 0u, 1u, abi::IORING_ENTER_GETEVENTS, nullptr, 0ul);
+        REQUIRE((ret == 0 || ret == -1));
+        std::uint32_t head = word(cq, p.cq_off.head).load(std::memory_order_relaxed);
+        const std::uint32_t ctail = word(cq, p.cq_off.tail).load(std::memory_order_acquire);
+        for (; head != ctail; ++head) {
+            const auto* c = reinterpret_cast<const io_uring_cqe*>(static_cast<char*>(cq) + p.cq_off.cqes) +
+                            (head & word(cq, p.cq_off.ring_mask).load());
+            if (!found && c->user_data == sqe.user_data) {
+                res = c->res;
+                found = true;
+            }
+        }
+        word(cq, p.cq_off.head).store(head, std::memory_order_release);
+    }
+    ::munmap(sqes, sqes_len);
+    if (!single) ::munmap(cq, cq_len);
+    ::munmap(sq, single ? std::max(sq_len, cq_len) : sq_len);
+    ::close(fd);
+    REQUIRE_MESSAGE(found, "no CQE for the reference SQE");
+    return res;
+}
+
+/// A TIMEOUT SQE filled in by hand from the uapi, for kernel_result.
+inline io_uring_sqe timeout_by_hand(const rawring::abi::kernel_timespec* ts, unsigned count, std::uint32_t flags,
+                                    std::uint64_t user_data) {
+    io_uring_sqe sqe{};
+    sqe.opcode = rawring::abi::IORING_OP_TIMEOUT;
+    sqe.fd = -1;
+    sqe.addr = reinterpret_cast<std::uintptr_t>(ts);
+    sqe.len = 1;
+    sqe.off = count;
+    sqe.timeout_flags = flags;
+    sqe.user_data = user_data;
+    return sqe;
+}
+
+/// For the op cases' skips: rawring's SQE got -EINVAL, and `ref`, the same request filled in
+/// by hand, must get -EINVAL from the kernel too (else rawring, not the kernel, refused it).
+#define RAWRING_REQUIRE_KERNEL_REFUSES(ref)                                                        \
+    REQUIRE_MESSAGE(::rawring_test::kernel_result(ref) == -EINVAL,                                 \
+                    "rawring's SQE got -EINVAL, but the kernel takes the same request built by hand")
 
 /// What a test does when rawring's init of a ring with `p` (and `entries`) gave `ret` < 0. The
 /// raw syscall is asked whether the kernel takes the same setup:

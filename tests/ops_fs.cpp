@@ -591,6 +591,14 @@ TEST_CASE("op: FADVISE") {
         if (cqe.res == -EINVAL) {
             // The kernel takes the length from sqe.len only and refuses a nonzero sqe.addr (the
             // same advice with a 32-bit length went through above): WILLNEED that way instead.
+            io_uring_sqe ref{};
+            ref.opcode = abi::IORING_OP_FADVISE;
+            ref.fd = fd;
+            ref.off = 0;
+            ref.addr = data.size();
+            ref.fadvise_advice = POSIX_FADV_WILLNEED;
+            ref.user_data = 2;
+            RAWRING_REQUIRE_KERNEL_REFUSES(ref);
             RAWRING_SKIP("the kernel refuses fadvise's 64-bit length in sqe.addr (-EINVAL)");
             cqe = run_one(r, 2, [&](io_uring_sqe* s) {
                 rawring::prep_fadvise(s, fd, 0, static_cast<std::uint32_t>(data.size()), POSIX_FADV_WILLNEED);
@@ -631,6 +639,14 @@ TEST_CASE("op: MADVISE") {
         if (cqe.res == -EINVAL) {
             // The kernel takes the length from sqe.len only and refuses a nonzero sqe.off (the
             // same advice with a 32-bit length went through above): the first page that way.
+            io_uring_sqe ref{};
+            ref.opcode = abi::IORING_OP_MADVISE;
+            ref.fd = -1;
+            ref.addr = reinterpret_cast<std::uintptr_t>(p);
+            ref.off = 4096;
+            ref.fadvise_advice = MADV_DONTNEED;
+            ref.user_data = 2;
+            RAWRING_REQUIRE_KERNEL_REFUSES(ref);
             RAWRING_SKIP("the kernel refuses madvise's 64-bit length in sqe.off (-EINVAL)");
             cqe = run_one(r, 2, [&](io_uring_sqe* s) { rawring::prep_madvise(s, p, 4096, MADV_DONTNEED); });
         }

@@ -114,6 +114,12 @@ TEST_CASE("op: NOP") {
         if (inject) {
             CHECK(cqe.res == -ENOSPC);
         } else {
+            io_uring_sqe ref{};
+            ref.opcode = abi::IORING_OP_NOP;
+            ref.nop_flags = abi::IORING_NOP_INJECT_RESULT;
+            ref.len = static_cast<std::uint32_t>(-ENOSPC);
+            ref.user_data = 2;
+            RAWRING_REQUIRE_KERNEL_REFUSES(ref);
             RAWRING_SKIP("the kernel refuses IORING_NOP_INJECT_RESULT (-EINVAL): the link cases "
                          "fail a read of fd -1 (-EBADF) instead");
         }
@@ -295,6 +301,7 @@ TEST_CASE("op: TIMEOUT") {
         cqe = reap(r);
         CHECK(cqe.user_data == 8);
         if (cqe.res == -EINVAL && !rawring::cqe_has_more(&cqe)) {
+            RAWRING_REQUIRE_KERNEL_REFUSES(timeout_by_hand(&ts, 3, abi::IORING_TIMEOUT_MULTISHOT, 8));
             RAWRING_SKIP("the kernel refuses IORING_TIMEOUT_MULTISHOT (-EINVAL)");
             CHECK(no_cqe_within(r, 10));
             return;
@@ -364,6 +371,7 @@ TEST_CASE("op: TIMEOUT_REMOVE") {
             cqe = reap(r);
             if (i == 0 && cqe.res == -EINVAL && !rawring::cqe_has_more(&cqe)) {
                 CHECK(cqe.user_data == 6);
+                RAWRING_REQUIRE_KERNEL_REFUSES(timeout_by_hand(&tick, 0, abi::IORING_TIMEOUT_MULTISHOT, 6));
                 RAWRING_SKIP("the kernel refuses IORING_TIMEOUT_MULTISHOT (-EINVAL)");
                 CHECK(no_cqe_within(r, 10));
                 return;
@@ -593,6 +601,16 @@ TEST_CASE("op: MSG_RING") {
         });
         if (cqe.res == -EINVAL) {
             // IORING_MSG_RING_FLAGS_PASS is a flag this kernel does not know: nothing is sent.
+            io_uring_sqe ref{};
+            ref.opcode = abi::IORING_OP_MSG_RING;
+            ref.fd = -2;  // the reference ring itself
+            ref.addr = abi::IORING_MSG_DATA;
+            ref.len = 9;
+            ref.off = 0xabc;
+            ref.msg_ring_flags = abi::IORING_MSG_RING_FLAGS_PASS;
+            ref.file_index = 0x5a0000;
+            ref.user_data = 2;
+            RAWRING_REQUIRE_KERNEL_REFUSES(ref);
             RAWRING_SKIP("the kernel refuses IORING_MSG_RING_FLAGS_PASS (-EINVAL)");
             CHECK(no_cqe_within(dst, 5));
         } else {
