@@ -897,7 +897,7 @@ TEST_CASE("liburing queue: io_uring_queue_init_mem puts the ring in the caller's
     SUBCASE("a ring that works, and maps nothing of the kernel's") {
         io_uring ring{};
         const int used = io_uring_queue_init_mem(8, &ring, &p, mem.p, static_cast<std::size_t>(size));
-        if (used == -EINVAL) {
+        if (used == -EINVAL && rawring_test::setup_accepts(IORING_SETUP_NO_MMAP) == -EINVAL) {
             RAWRING_SKIP("IORING_SETUP_NO_MMAP needs Linux 6.5");
             return;
         }
@@ -927,7 +927,7 @@ TEST_CASE("liburing queue: io_uring_queue_init_mem puts the ring in the caller's
     SUBCASE("a buffer too small: -ENOMEM") {
         io_uring ring{};
         const int ret = io_uring_queue_init_mem(8, &ring, &p, mem.p, page_size());
-        if (ret == -EINVAL) {
+        if (ret == -EINVAL && rawring_test::setup_accepts(IORING_SETUP_NO_MMAP) == -EINVAL) {
             RAWRING_SKIP("IORING_SETUP_NO_MMAP needs Linux 6.5");
             return;
         }
@@ -940,7 +940,8 @@ TEST_CASE("liburing queue: io_uring_queue_init_mem puts the ring in the caller's
             io_uring_params rp{};
             rp.flags = IORING_SETUP_REGISTERED_FD_ONLY;
             const int used = io_uring_queue_init_mem(8, &ring, &rp, mem.p, static_cast<std::size_t>(size));
-            if (used == -EINVAL && i == 0) {
+            if (used == -EINVAL && i == 0 &&
+                rawring_test::setup_accepts(IORING_SETUP_NO_MMAP | IORING_SETUP_REGISTERED_FD_ONLY) == -EINVAL) {
                 RAWRING_SKIP("IORING_SETUP_REGISTERED_FD_ONLY needs Linux 6.5");
                 return;
             }
