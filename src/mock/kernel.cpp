@@ -1024,8 +1024,8 @@ int kernel::impl::wait(ring& r, unsigned min_complete, const abi::kernel_timespe
             (void)!::read(r.wake_fd, &drained, sizeof(drained));
         }
         if (!opts.real_time && opts.auto_advance_clock && timeout != nullptr) {
-            // Virtual time went along with the real wait on the fds.
-            // (Once, however many threads waited alongside.)
+            // Virtual time went along with the real wait, from where it stood when the wait
+            // began (so waits on several threads at once do not add up their time).
             const std::uint64_t spent = mono_ns() - real_before;
             vclock = std::max(vclock, rc == 0 ? wake_at : virtual_before + spent);
         }
