@@ -568,7 +568,20 @@ int loop::step_(bool wait, const abi::kernel_timespec* ts) noexcept {
     std::atomic_ref<std::uint32_t> khead(*cq.khead);
     const std::uint32_t head = khead.load(std::memory_order_relaxed);
     // Acquire pairs with the kernel's release of the tail: the CQEs below it are written.
-    const std::uint32_t tail = std::atomic_ref<std::uint32_t>(*cq.ktail).load(std::memory_order_acquire);
+    std::uint32_t tail = std::atomic_ref<std::uint32_t>(*cq.ktail).load(std::memory_order_acquire);
+    if (head == tail && ts == nullptr && wait && done == 0 && ret >= 0) [[unlikely]] {
+        // A wait for one CQE ended with none. A TIMEOUT request that fires wakes every waiter,
+        // and its CQE may not be there: a timer's, on a DEFER_TASKRUN ring, can still be task
+        // work for a moment, and a success of one with CQE_SKIP_SUCCESS posts none. Wait again
+        // (wait_cqe runs deferred work and waits until a CQE is there), so that run(once)
+        // does not return before a completion; -EINTR and other errors end the step.
+        abi::io_uring_cqe* first = nullptr;
+        waiting_.store(true, std::memory_order_relaxed);  // as in wait_
+        ret = ring_.wait_cqe(&first);
+        waiting_.store(false, std::memory_order_relaxed);
+        if (ret < 0 && !transient(ret)) return ret;
+        tail = std::atomic_ref<std::uint32_t>(*cq.ktail).load(std::memory_order_acquire);
+    }
     if (head != tail) {
         // At most two runs of slots: from the head towards the end of the array, then from its start.
         // (Few values live across the callbacks, so that the task pointer stays in a register.)
