@@ -276,6 +276,11 @@ struct ring_state {
 
     /// Submits and waits until at least `wait_nr` CQEs are ready. Returns the number submitted
     /// or -errno. liburing: `io_uring_submit_and_wait()`; Zig: `submit_and_wait()`.
+    /// It is one io_uring_enter, and the kernel may end the wait sooner, as it does for
+    /// liburing: on a signal, and whenever a TIMEOUT request fires, which wakes every waiter
+    /// even before its CQE is posted (on DEFER_TASKRUN rings it can still be task work) or
+    /// when it posts none (CQE_SKIP_SUCCESS). Check cq_ready(); wait_cqe and wait_cqe_nr enter
+    /// again until a CQE is there.
     [[nodiscard]] int submit_and_wait(unsigned wait_nr) noexcept {
         return submit_(flush_sq(), wait_nr, false);
     }
