@@ -144,11 +144,15 @@ inline int kernel_result(io_uring_sqe sqe) {
     bool found = false;
     long ret = ::syscall(SYS_io_uring_enter, fd, 1u, 0u, 0u, nullptr, 0ul);
     REQUIRE(ret == 1);
-    // At most a few CQEs come (a MSG_RING to itself posts two): each wait is bounded, and a
-    // timeout's own expiry ends the one it guards.
-    for (int round = 0; !found && round < 50; ++round) {
-        ret = ::syscall(SYS_io_uring_enter, fd, 0u, 1u, abi::IORING_ENTER_GETEVENTS, nullptr, 0ul);
-        REQUIRE((ret == 0 || ret == -1));
+    // At most a few CQEs come (a MSG_RING to itself posts two). Each wait lasts at most 5 s
+    // (EXT_ARG, Linux 5.11), so a reference that never completes fails the case below.
+    const abi::kernel_timespec patience{5, 0};
+    abi::io_uring_getevents_arg arg{};
+    arg.ts = reinterpret_cast<std::uintptr_t>(&patience);
+    for (int round = 0; !found && round < 8; ++round) {
+        ret = ::syscall(SYS_io_uring_enter, fd, 0u, 1u, abi::IORING_ENTER_GETEVENTS | abi::IORING_ENTER_EXT_ARG,
+                        &arg, sizeof arg);
+        REQUIRE((ret == 0 || ret == -1));  // -1: errno ETIME or EINTR, and the CQ is looked at
         std::uint32_t head = word(cq, p.cq_off.head).load(std::memory_order_relaxed);
         const std::uint32_t ctail = word(cq, p.cq_off.tail).load(std::memory_order_acquire);
         for (; head != ctail; ++head) {

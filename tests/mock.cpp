@@ -965,12 +965,15 @@ TEST_CASE("mock: a timed wait that another thread's MSG_RING ends is not cut sho
     mock::scope m(quiet());
     rawring::ring b;
     REQUIRE(b.init(4) == 0);
-    std::atomic<bool> known{false};
+    std::atomic<int> known{0};  // 1: the sender has called into the mock; -1: it could not
     int sent_res = 1;
     std::thread sender([&b, &known, &sent_res] {
         rawring::ring a;
-        if (a.init(4) != 0) return;  // (then known stays false and the case fails below)
-        known.store(true);
+        if (a.init(4) != 0) {
+            known.store(-1);
+            return;
+        }
+        known.store(1);
         // Most likely after the main thread is in its wait; the case passes either way.
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         io_uring_sqe* sqe = a.get_sqe();
@@ -982,7 +985,9 @@ TEST_CASE("mock: a timed wait that another thread's MSG_RING ends is not cut sho
             a.cqe_seen(cqe);
         }
     });
-    while (!known.load()) std::this_thread::yield();
+    while (known.load() == 0) std::this_thread::yield();
+    if (known.load() < 0) sender.join();
+    REQUIRE(known.load() == 1);
     const std::uint64_t before = m->now();
     const abi::kernel_timespec hour = ms(3600 * 1000);
     io_uring_cqe* cqe = nullptr;
@@ -1000,20 +1005,25 @@ TEST_CASE("mock: with every thread in a wait only time can end, the clock moves 
     mock::scope m(quiet());
     rawring::ring a;
     REQUIRE(a.init(4) == 0);
-    std::atomic<bool> known{false};
+    std::atomic<int> known{0};  // as above
     int other_ret = 1;
     std::uint64_t other_end = 0;
     const std::uint64_t start = m->now();
     std::thread other([&m, &known, &other_ret, &other_end] {
         rawring::ring b;
-        if (b.init(4) != 0) return;
-        known.store(true);
+        if (b.init(4) != 0) {
+            known.store(-1);
+            return;
+        }
+        known.store(1);
         const abi::kernel_timespec hundred_s = ms(100 * 1000);
         io_uring_cqe* cqe = nullptr;
         other_ret = b.wait_cqe_timeout(&cqe, &hundred_s);
         other_end = m->now();
     });  // its end lets the main thread's wait move the clock again
-    while (!known.load()) std::this_thread::yield();
+    while (known.load() == 0) std::this_thread::yield();
+    if (known.load() < 0) other.join();
+    REQUIRE(known.load() == 1);
     const abi::kernel_timespec three_hundred_s = ms(300 * 1000);
     io_uring_cqe* cqe = nullptr;
     const int ret = a.wait_cqe_timeout(&cqe, &three_hundred_s);
