@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <set>
 #include <thread>
 #include <vector>
@@ -1034,6 +1035,111 @@ TEST_CASE("mock: with every thread in a wait only time can end, the clock moves 
     CHECK(ret == -err::etime);
     CHECK(other_end == start + 100ull * 1000000000ull);
     CHECK(m->now() == start + 300ull * 1000000000ull);
+}
+
+TEST_CASE("mock: a thread that forgets itself no longer holds the virtual clock back, until it calls again") {
+    mock::scope m(quiet());
+    rawring::ring a;
+    REQUIRE(a.init(4) == 0);  // the main thread counts from here
+    std::atomic<int> known{0};  // as above
+    int other_ret = 1;
+    std::uint64_t other_end = 0;
+    std::chrono::steady_clock::duration other_real{};
+    const std::uint64_t start = m->now();
+    std::thread other([&m, &known, &other_ret, &other_end, &other_real] {
+        rawring::ring b;
+        if (b.init(4) != 0) {
+            known.store(-1);
+            return;
+        }
+        known.store(1);
+        const auto real_start = std::chrono::steady_clock::now();
+        const abi::kernel_timespec twenty_s = ms(20 * 1000);
+        io_uring_cqe* cqe = nullptr;
+        other_ret = b.wait_cqe_timeout(&cqe, &twenty_s);
+        other_real = std::chrono::steady_clock::now() - real_start;
+        other_end = m->now();
+    });
+    while (known.load() == 0) std::this_thread::yield();
+    if (known.load() < 0) other.join();
+    REQUIRE(known.load() == 1);
+    // The main thread is at work (in no wait of the mock's) from the other thread's view, so
+    // its wait takes real time, until the main thread leaves and the clock may jump.
+    m->forget_thread();
+    other.join();
+    CHECK(other_ret == -err::etime);
+    CHECK(other_end == start + 20ull * 1000000000ull);
+    // Without forget_thread() the wait would have lasted its 20 s in real time.
+    CHECK(other_real < std::chrono::seconds(10));
+
+    // A call into the mock makes the main thread count again: a second thread's long wait is
+    // then not cut short while the main thread is at work, and its message ends that wait.
+    nop(a, 3);
+    CHECK(a.submit_and_wait(1) == 1);
+    CHECK(reap(a).user_data == 3);
+    rawring::ring c;
+    REQUIRE(c.init(4) == 0);
+    std::atomic<int> waiting{0};
+    int wait_ret = 1;
+    io_uring_cqe got{};
+    std::thread waiter([&c, &waiting, &wait_ret, &got] {
+        waiting.store(1);
+        const abi::kernel_timespec hour = ms(3600 * 1000);
+        io_uring_cqe* cqe = nullptr;
+        wait_ret = c.wait_cqe_timeout(&cqe, &hour);
+        if (wait_ret == 0) {
+            got = *cqe;
+            c.cqe_seen(cqe);
+        }
+    });
+    while (waiting.load() == 0) std::this_thread::yield();
+    // Most likely after the waiter is in its wait; the case passes either way.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const std::uint64_t before = m->now();
+    io_uring_sqe* sqe = a.get_sqe();
+    rawring::prep_msg_ring(sqe, c.fd(), 7, 0x77, 0);
+    sqe->user_data = 1;
+    CHECK(a.submit_and_wait(1) == 1);
+    CHECK(reap(a).res == 0);
+    waiter.join();
+    CHECK(wait_ret == 0);
+    CHECK(got.user_data == 0x77);
+    CHECK(got.res == 7);
+    CHECK(m->now() - before < 3600ull * 1000000000ull);  // the hour never passed
+}
+
+TEST_CASE("mock: a thread that ends while the mock is destroyed does not touch it") {
+    // The thread's exit hook takes it off the mock's list of threads; the mock may be going
+    // away at that moment (a race for the sanitizers to see, were the hook unsynchronised).
+    int rounds_run = 0;
+    for (int round = 0; round < 200; ++round) {
+        auto k = std::make_unique<mock::kernel>(quiet());
+        REQUIRE(k->install() == 0);
+        std::atomic<int> stage{0};  // 1: the thread called into the mock; -1: it could not; 2: go
+        std::thread t([&stage] {
+            bool ok = false;
+            {
+                rawring::ring r;
+                ok = r.init(2) == 0;
+            }  // closed, so the thread is done with the mock but for its exit hook
+            stage.store(ok ? 1 : -1);
+            while (stage.load() != 2) std::this_thread::yield();
+        });
+        while (stage.load() == 0) std::this_thread::yield();
+        const int got = stage.load();
+        stage.store(2);
+        k.reset();  // uninstalls and frees the mock while the thread ends
+        t.join();
+        REQUIRE(got == 1);
+        ++rounds_run;
+    }
+    CHECK(rounds_run == 200);
+    // And the next mock installs and counts threads afresh.
+    mock::scope m(quiet());
+    CHECK(m->installed());
+    rawring::ring r;
+    REQUIRE(r.init(2) == 0);
+    CHECK(m->calls() == 1);
 }
 
 TEST_CASE("mock: registered ring fds take the top of the task's 16 slots") {

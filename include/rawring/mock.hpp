@@ -102,8 +102,8 @@ struct options {
     /// With several threads calling into the mock, a thread at work may still post to the ring
     /// (MSG_RING): the clock then jumps only when every such thread is in a wait that only time
     /// can end, to the earliest end among them; until then the wait takes real time. (A thread
-    /// that called into the mock counts until it ends, so one that stays away, e.g. blocked in
-    /// a join, makes the others' timed waits real ones.)
+    /// that called into the mock counts until it ends or calls kernel::forget_thread(), so one
+    /// that stays away, e.g. blocked in a join, makes the others' timed waits real ones.)
     bool auto_advance_clock = true;
     /// SQPOLL rings: the simulated poller goes to sleep (IORING_SQ_NEED_WAKEUP) once it has
     /// consumed what the SQ holds, and consumes SQEs only when woken by an enter or a wait.
@@ -223,6 +223,12 @@ public:
     [[nodiscard]] bool owns(int fd) const;
     /// The io_uring system calls the mock has answered (setup, enter and register together).
     [[nodiscard]] std::uint64_t calls() const noexcept;
+
+    /// The calling thread will not post to mock rings for a while (it is about to join the
+    /// others, say): it stops counting for options::auto_advance_clock, so the other threads'
+    /// waits that only time can end move the virtual clock again. Its next call into the mock
+    /// makes it count again.
+    void forget_thread();
 
     /// What is left over now (see struct report). Also what the destructor prints.
     [[nodiscard]] report leftovers() const;

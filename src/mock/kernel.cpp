@@ -35,8 +35,12 @@ constexpr int clock_monotonic = CLOCK_MONOTONIC;
 constexpr int clock_boottime = CLOCK_BOOTTIME;
 static_assert(clock_monotonic == 1 && clock_boottime == 7);
 
-// The one installed mock. Install and uninstall are not synchronised (as sys::set_backend).
+// The one installed mock. Install and uninstall are not synchronised with the system calls (as
+// sys::set_backend): a call into a mock that another thread uninstalls is the caller's race.
 kernel::impl* installed_mock = nullptr;
+// Held while installed_mock changes and while a thread's exit hook uses it, so a thread that
+// ends while another destroys the mock never touches a freed one. Taken before impl::lock.
+std::mutex installed_lock;
 
 std::uint64_t mono_ns() noexcept {
     timespec t{};
@@ -80,6 +84,8 @@ struct thread_exit_hook {
     thread_exit_hook(const thread_exit_hook&) = delete;
     thread_exit_hook& operator=(const thread_exit_hook&) = delete;
     ~thread_exit_hook() {
+        if (mock == 0) return;
+        std::lock_guard<std::mutex> g(installed_lock);
         kernel::impl* m = installed_mock;
         if (m == nullptr || m->serial != mock) return;
         std::lock_guard<std::mutex> lk(m->lock);
@@ -1183,6 +1189,7 @@ kernel::~kernel() {
 }
 
 int kernel::install() noexcept {
+    std::lock_guard<std::mutex> g(installed_lock);
     if (installed_mock != nullptr) return -EBUSY;
     installed_mock = impl_;
     impl_->installed_ = true;
@@ -1192,10 +1199,19 @@ int kernel::install() noexcept {
 }
 
 void kernel::uninstall() noexcept {
+    std::lock_guard<std::mutex> g(installed_lock);
     if (!impl_->installed_) return;
     (void)sys::set_backend(impl_->prev);
     impl_->installed_ = false;
     installed_mock = nullptr;
+}
+
+void kernel::forget_thread() {
+    std::lock_guard<std::mutex> lk(impl_->lock);
+    if (exit_hook.mock == impl_->serial) exit_hook.mock = 0;
+    if (impl_->threads.erase(sys::gettid()) == 0) return;
+    // The waits that this thread held back may move the clock now.
+    impl_->for_each_ring([this](ring& r) { impl_->wake(r); });
 }
 
 bool kernel::installed() const noexcept { return impl_->installed_; }
