@@ -81,8 +81,9 @@ inline abi::kernel_timespec to_ts(std::uint64_t ns) noexcept {
 /// links an IORING_OP_LINK_TIMEOUT of that many nanoseconds (CLOCK_MONOTONIC, relative) to the
 /// operation: if it fires first the kernel cancels the operation, whose callback then sees
 /// what the kernel posts for it, -ECANCELED (task::timed_out() is true; some operations, like a
-/// connect, report -ETIME or -EINTR), and if the operation completes first its result is seen
-/// as usual. Either way the callback runs once both CQEs arrived.
+/// connect, or a read that the kernel had passed to io-wq, report -ETIME or -EINTR), and if the
+/// operation completes first its result is seen as usual. Either way the callback runs once both
+/// CQEs arrived.
 struct context {
     callback fn = nullptr;
     void* user = nullptr;
