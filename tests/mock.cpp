@@ -1002,6 +1002,45 @@ TEST_CASE("mock: a timed wait that another thread's MSG_RING ends is not cut sho
     CHECK(m->now() - before < 3600ull * 1000000000ull);  // the hour never passed
 }
 
+TEST_CASE("mock: a wait does not move the clock past a thread that a MSG_RING has just woken") {
+    // One enter posts to a ring whose thread waits with no timeout, then waits for the answer.
+    // The mock holds its lock from the post to the wait, so the woken thread cannot have run
+    // yet: it is at work all the same, and the clock must not jump to the wait's end.
+    mock::scope m(quiet());
+    rawring::ring a;
+    REQUIRE(a.init(4) == 0);
+    std::atomic<int> known{0};  // as above
+    rawring::ring b;
+    REQUIRE(b.init(4) == 0);
+    std::thread answerer([&a, &b, &known] {
+        known.store(1);
+        io_uring_cqe* cqe = nullptr;
+        if (b.wait_cqe(&cqe) != 0) return;
+        const std::uint64_t got = cqe->user_data;
+        b.cqe_seen(cqe);
+        io_uring_sqe* sqe = b.get_sqe();
+        rawring::prep_msg_ring(sqe, a.fd(), 5, got + 1, 0);
+        sqe->flags |= abi::IOSQE_CQE_SKIP_SUCCESS;
+        (void)b.submit();
+    });
+    while (known.load() == 0) std::this_thread::yield();
+    // Most likely after the answerer is in its wait; the case passes either way.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const std::uint64_t before = m->now();
+    io_uring_sqe* sqe = a.get_sqe();
+    rawring::prep_msg_ring(sqe, b.fd(), 4, 0x40, 0);
+    sqe->flags |= abi::IOSQE_CQE_SKIP_SUCCESS;  // no CQE of its own to end the wait
+    const abi::kernel_timespec hour = ms(3600 * 1000);
+    io_uring_cqe* cqe = nullptr;
+    const int ret = a.submit_and_wait_timeout(&cqe, 1, &hour, nullptr);
+    answerer.join();
+    REQUIRE(ret >= 0);
+    CHECK(cqe->user_data == 0x41);
+    CHECK(cqe->res == 5);
+    a.cqe_seen(cqe);
+    CHECK(m->now() - before < 3600ull * 1000000000ull);  // the hour never passed
+}
+
 TEST_CASE("mock: with every thread in a wait only time can end, the clock moves to the earliest end") {
     mock::scope m(quiet());
     rawring::ring a;

@@ -231,6 +231,7 @@ struct kernel::impl {
     struct thread_state {
         bool idle = false;
         std::uint64_t until = ~std::uint64_t{0};
+        const detail::ring* on = nullptr;  ///< the ring an idle thread waits on
     };
     std::unordered_map<int, thread_state> threads;  ///< by tid
     std::uint64_t serial = 0;  ///< this mock among those made (1, 2, ...)

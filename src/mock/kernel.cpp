@@ -950,6 +950,10 @@ void kernel::impl::wake(ring& r) {
     if (r.blocked != 0) {
         const std::uint64_t one = 1;
         (void)!::write(r.wake_fd, &one, sizeof(one));
+        // Its waiters are at work from now on, though not yet scheduled: a CQE or a wake-up
+        // came, so the clock must not jump past them (idle_jump) before they have looked.
+        for (auto& [tid, st] : threads)
+            if (st.idle && st.on == &r) st.idle = false;
     }
 }
 
@@ -1017,7 +1021,7 @@ int kernel::impl::wait(ring& r, unsigned min_complete, const abi::kernel_timespe
         }
         const std::uint64_t real_before = mono_ns(), virtual_before = vclock;
         ++r.blocked;
-        if (idle) threads[me] = {true, wake_at};
+        if (idle) threads[me] = {true, wake_at, &r};
         lk.unlock();
         // The raw ppoll takes the caller's kernel sigset as it is (8 bytes), as io_uring_enter does.
         const long rc = ::syscall(SYS_ppoll, fds.data(), static_cast<unsigned long>(fds.size()), timeout,
