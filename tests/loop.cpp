@@ -22,6 +22,8 @@
 #include <random>
 #include <span>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "common.hpp"
@@ -657,6 +659,267 @@ void run_random(loop& l, std::uint64_t seed, unsigned ops, bool with_group, doub
 }
 
 } // namespace random_work
+
+// ---- random work between threads: every task exactly once ----------------------------------------
+
+namespace random_threads {
+
+// What the parent sends its two children, at random, with cancels among them.
+enum class kind : std::uint8_t { run_on, run_on_done, msg_value, post_value, cancel_one, noop, timer };
+constexpr unsigned children = 2;
+constexpr unsigned max_records = 4096;
+constexpr std::uint64_t value_data = 0xabc;
+constexpr std::int32_t value_res = 7;
+
+struct world;
+struct trec {
+    world* w = nullptr;
+    kind k = kind::noop;
+    unsigned target = 0;
+    bool has_deadline = false;
+    std::atomic<int> fn_runs{0};         // on the child
+    std::atomic<int> fn_wrong_thread{0}; // ran on a thread not its target's
+    int calls = 0;                       // callbacks on the parent (the last, or done)
+    int last_res = 0;
+    int bad = 0;
+    int replies = 0;                     // the child's post_values back for it
+    rawring::task_ref ref;
+};
+
+struct world {
+    loop* parent = nullptr;
+    loop* child[children] = {};
+    std::thread::id child_thread[children];  // written by each child's on_start, read there
+    std::mt19937_64 rng;
+    std::unique_ptr<trec[]> recs{new trec[max_records]};
+    unsigned n = 0;
+    unsigned budget = 0;
+    unsigned sent_ok[children] = {};          // values the parent sent that must arrive
+    std::atomic<unsigned> received[children] = {};
+    std::atomic<unsigned> received_bad{0};
+    std::atomic<unsigned> child_posts_ok{0};  // post_values back that the children queued
+    std::atomic<unsigned> child_posts_refused{0};
+    unsigned replies_received = 0, replies_bad = 0;
+    unsigned pool_empty = 0;
+
+    unsigned pick(unsigned m) { return static_cast<unsigned>(rng() % m); }
+    void issue_random();
+    void issue(kind k);
+};
+
+void child_message(loop&, const rawring::message& m, void* user) {
+    // Values from the parent (the loop passes run_on tasks to their callbacks, not here).
+    auto* p = static_cast<std::pair<world*, unsigned>*>(user);
+    if (m.what != rawring::message::kind::value || m.data != value_data || m.res != value_res)
+        p->first->received_bad.fetch_add(1);
+    p->first->received[p->second].fetch_add(1);
+}
+
+void parent_message(loop&, const rawring::message& m, void* user) {
+    // A child's post back: the index of the record whose callback it ran.
+    auto* w = static_cast<world*>(user);
+    if (m.what != rawring::message::kind::value || m.data >= w->n || m.res != value_res) {
+        ++w->replies_bad;
+        return;
+    }
+    ++w->recs[m.data].replies;
+    ++w->replies_received;
+}
+
+/// A run_on task's callback. On the child with res 0, or here (the parent) with a failed send.
+void on_child(loop& here, task& t, const cqe_t& c) {
+    auto* r = static_cast<trec*>(t.user());
+    world& w = *r->w;
+    if (&here == w.parent) {
+        // Only a plain run_on calls back here, and only with its send's error.
+        ++r->calls;
+        r->last_res = c.res;
+        if (c.res >= 0 || r->k != kind::run_on) ++r->bad;
+        return;
+    }
+    r->fn_runs.fetch_add(1);
+    if (&here != w.child[r->target] || std::this_thread::get_id() != w.child_thread[r->target])
+        r->fn_wrong_thread.fetch_add(1);
+    // Some work of the child's own, and sometimes a post back to the parent.
+    if ((reinterpret_cast<std::uintptr_t>(r) >> 4) % 3 == 0) (void)here.timer(ms_ns, {});
+    if ((reinterpret_cast<std::uintptr_t>(r) >> 4) % 2 == 0) {
+        if (here.post_value(*w.parent, static_cast<std::uint64_t>(r - w.recs.get()), value_res) == 0)
+            w.child_posts_ok.fetch_add(1);
+        else
+            w.child_posts_refused.fetch_add(1);
+    }
+}
+
+void on_parent(loop&, task& t, const cqe_t& c) {
+    auto* r = static_cast<trec*>(t.user());
+    world& w = *r->w;
+    ++r->calls;
+    r->last_res = c.res;
+    bool ok = false;
+    switch (r->k) {
+    case kind::run_on_done: ok = c.res == 0 || c.res == ecanceled; break;  // done: ran, or never sent
+    case kind::msg_value: ok = c.res == 0 || c.res == ecanceled; break;
+    case kind::cancel_one: ok = c.res == 0 || c.res == -ENOENT || c.res == -EALREADY || c.res == ecanceled; break;
+    case kind::noop:
+    case kind::timer: ok = c.res == 0 || c.res == ecanceled; break;
+    default: break;
+    }
+    if (!ok) ++r->bad;
+    if (r->k == kind::msg_value && c.res == 0) ++w.sent_ok[r->target];
+    if (w.pick(2) == 0) w.issue_random();
+}
+
+void world::issue_random() {
+    static constexpr kind weights[] = {kind::run_on,     kind::run_on,     kind::run_on_done, kind::run_on_done,
+                                       kind::msg_value,  kind::post_value, kind::cancel_one,  kind::cancel_one,
+                                       kind::noop,       kind::timer};
+    issue(weights[pick(sizeof weights / sizeof weights[0])]);
+}
+
+void world::issue(kind k) {
+    if (budget == 0 || n >= max_records) return;
+    const unsigned to = pick(children);
+    if (k == kind::post_value) {
+        // No task: counted as sent when queued (the kernel failing it shows in post_failures).
+        if (parent->post_value(*child[to], value_data, value_res) == 0) ++sent_ok[to];
+        --budget;
+        return;
+    }
+    trec& r = recs[n];
+    r.w = this;
+    r.k = k;
+    r.target = to;
+    context c{on_parent, &r, static_cast<std::uint32_t>(k), 0};
+    if ((k == kind::run_on || k == kind::run_on_done || k == kind::msg_value) && pick(3) == 0) {
+        c.deadline_ns = (1 + pick(3)) * ms_ns;  // bounds the send: its SQE then carries a linked timeout
+        r.has_deadline = true;
+    }
+    task* t = nullptr;
+    switch (k) {
+    case kind::run_on:
+        c.fn = on_child;
+        t = parent->run_on(*child[to], c);
+        break;
+    case kind::run_on_done:
+        c.fn = on_child;
+        t = parent->run_on(*child[to], c, on_parent);
+        break;
+    case kind::msg_value: t = parent->msg_value(*child[to], value_data, value_res, c); break;
+    case kind::cancel_one: {
+        // Mostly one of the latest (likely still in flight); n == 0 names nothing.
+        const rawring::task_ref target = n != 0 ? recs[n - 1 - pick(std::min(n, 16u))].ref : rawring::task_ref();
+        t = parent->cancel(target, c);
+        break;
+    }
+    case kind::noop: t = parent->noop(c); break;
+    case kind::timer: t = parent->timer((1 + pick(2)) * ms_ns, c); break;
+    case kind::post_value: break;
+    }
+    if (t == nullptr) {
+        ++pool_empty;
+        r.w = nullptr;  // not issued; the slot is used again
+        return;
+    }
+    r.ref = rawring::task_ref(t);
+    ++n;
+    --budget;
+}
+
+void run(loop& parent, std::uint64_t seed, unsigned ops, setup_choice defer) {
+    INFO("seed " << seed);
+    world w;
+    w.parent = &parent;
+    w.rng.seed(seed);
+    w.budget = ops;
+    std::pair<world*, unsigned> who[children] = {{&w, 0}, {&w, 1}};
+    rawring::thread_options to;
+    to.entries = 16;
+    to.options.tasks = 64;
+    to.options.defer_taskrun = defer;
+    to.on_start = [](loop& child, unsigned index, void* user) {
+        auto* p = static_cast<std::pair<world*, unsigned>*>(user) + index;
+        p->first->child_thread[index] = std::this_thread::get_id();
+        child.on_message(child_message, p);
+    };
+    to.user = who;
+    REQUIRE(parent.spawn_thread(children, to) == 0);
+    for (unsigned i = 0; i < children; ++i) w.child[i] = &parent.thread_loop(i);
+    parent.on_message(parent_message, &w);
+    // Should a REQUIRE end the case early, the threads and what is in flight end first.
+    struct end_first {
+        loop& l;
+        world& w;
+        ~end_first() {
+            w.budget = 0;
+            if (l.is_open()) (void)l.exit();
+        }
+    } guard{parent, w};
+    const auto t0 = std::chrono::steady_clock::now();
+    while (w.budget > 0 && ms_since(t0) < 60000) {
+        for (unsigned k = w.pick(12) == 0 ? 24 : w.pick(6); k-- > 0;) w.issue_random();
+        REQUIRE(parent.run_for(ms_ns) >= 0);
+    }
+    CHECK(w.budget == 0);
+    // A last run_on with an answer to each child: it runs there after every message sent to it
+    // before, and its answer comes after the child's earlier posts back.
+    REQUIRE(drain(parent));
+    w.budget = children;
+    unsigned first_barrier = w.n;
+    for (unsigned i = 0; i < children; ++i) {
+        trec& r = w.recs[w.n];
+        r.w = &w;
+        r.k = kind::run_on_done;
+        r.target = i;
+        REQUIRE(parent.run_on(*w.child[i], {on_child, &r, 0, 0}, on_parent) != nullptr);
+        ++w.n;
+    }
+    w.budget = 0;
+    REQUIRE(drain(parent));
+    for (unsigned i = first_barrier; i < w.n; ++i) CHECK(w.recs[i].last_res == 0);
+    CHECK(parent.in_flight() == 0);
+    // Exactly once, on the right thread, and a result that says what happened.
+    unsigned wrong = 0, bad = 0, wrong_thread = 0, ran_although_failed = 0, lost = 0;
+    unsigned child_posts_expected = 0;
+    for (unsigned i = 0; i < w.n; ++i) {
+        const trec& r = w.recs[i];
+        bad += static_cast<unsigned>(r.bad);
+        wrong_thread += static_cast<unsigned>(r.fn_wrong_thread.load());
+        const int runs = r.fn_runs.load();
+        switch (r.k) {
+        case kind::run_on:
+            // Ran once on the child, or its send failed here (and it never ran).
+            if (r.calls == 0 ? runs != 1 : (r.calls != 1 || runs != 0)) ++wrong;
+            break;
+        case kind::run_on_done:
+            if (r.calls != 1 || runs > 1) ++wrong;
+            if (r.last_res == 0 && runs != 1) ++lost;
+            if (r.last_res != 0 && runs != 0) ++ran_although_failed;
+            break;
+        default:
+            if (r.calls != 1 || runs != 0) ++wrong;
+            break;
+        }
+        if (r.replies > runs) ++wrong;
+        child_posts_expected += static_cast<unsigned>(r.replies);
+    }
+    CHECK(wrong == 0);
+    CHECK(bad == 0);
+    CHECK(wrong_thread == 0);
+    CHECK(lost == 0);
+    CHECK(ran_although_failed == 0);
+    // Every value sent arrived once; every post back arrived once.
+    for (unsigned i = 0; i < children; ++i) CHECK(w.received[i].load() == w.sent_ok[i]);
+    CHECK(w.received_bad.load() == 0);
+    CHECK(w.replies_bad == 0);
+    CHECK(w.replies_received == w.child_posts_ok.load());
+    CHECK(child_posts_expected == w.replies_received);
+    CHECK(w.child_posts_refused.load() == 0);
+    CHECK(parent.post_failures() == 0);
+    CHECK(parent.exit() == 0);  // joins the children
+    CHECK(w.n > ops / 2);
+}
+
+} // namespace random_threads
 
 } // namespace
 
@@ -1907,6 +2170,45 @@ TEST_CASE("loop: run once waits on when the kernel ends its wait with no CQE") {
     CHECK(l.raw_ring().cq_ready() == 0);  // nothing of the skipped TIMEOUT's came
 }
 
+TEST_CASE("loop: run_on's answer says 0 when its task last carried a failed operation") {
+    // A run_on sent at once (IORING_REGISTER_SEND_MSG_RING) has no CQE of its own: the answer
+    // only counts down. Its result must still be 0, whatever the task's previous operation
+    // left behind: here, with a pool of one task, a cancel that found nothing (-ENOENT).
+    if (!op_ok(abi::IORING_OP_MSG_RING)) {
+        RAWRING_SKIP("no MSG_RING");
+        return;
+    }
+    loop parent;
+    loop_options o;
+    o.tasks = 1;
+    if (!open_loop(parent, 8, o)) return;
+    REQUIRE(parent.spawn_thread(1) == 0);
+    struct state { int ran = 0; int done_calls = 0; int done_res = 1; std::uint32_t done_flags = 1; } s;
+    for (int round = 0; round < 3; ++round) {
+        seen c;
+        task* first = parent.cancel(rawring::task_ref{}, rec(c));
+        REQUIRE(first != nullptr);
+        REQUIRE(drain(parent));
+        REQUIRE(c.res == -ENOENT);
+        s.done_calls = 0;
+        auto on_child = [](loop&, task& t, const cqe_t&) { ++static_cast<state*>(t.user())->ran; };
+        auto done = [](loop&, task& t, const cqe_t& cqe) {
+            auto* p = static_cast<state*>(t.user());
+            ++p->done_calls;
+            p->done_res = cqe.res;
+            p->done_flags = cqe.flags;
+        };
+        task* again = parent.run_on(parent.thread_loop(0), {on_child, &s, 0, 0}, done);
+        REQUIRE(again == first);  // the pool's only task, reused
+        REQUIRE(drain(parent));
+        CHECK(s.done_calls == 1);
+        CHECK(s.done_res == 0);
+        CHECK(s.done_flags == 0);
+        CHECK(s.ran == round + 1);
+    }
+    CHECK(parent.exit() == 0);
+}
+
 TEST_CASE("loop: msg_value and run_on between two loops on two threads") {
     if (!op_ok(abi::IORING_OP_MSG_RING)) {
         RAWRING_SKIP("no MSG_RING");
@@ -2540,6 +2842,29 @@ TEST_CASE("loop: random work, cancels and deadlines run every callback exactly o
         o.coop_taskrun = cf.coop;
         if (!open_loop(l, 8, o)) continue;
         random_work::run_random(l, seed++, 1500, op_ok(abi::IORING_OP_RECV));
+    }
+}
+
+TEST_CASE("loop: random work between threads runs every task exactly once on its target, with its answer") {
+    // The parent sends two children run_on tasks (with and without an answer, some with a
+    // deadline on the send), values by msg_value and post_value, and cancels some of what it
+    // sent; the children's callbacks post back and start work of their own.
+    if (!op_ok(abi::IORING_OP_MSG_RING)) {
+        RAWRING_SKIP("no MSG_RING");
+        return;
+    }
+    struct config { const char* name; setup_choice defer; };
+    const config configs[] = {{"automatic (DEFER_TASKRUN where taken)", setup_choice::automatic},
+                              {"COOP_TASKRUN", setup_choice::forbid}};
+    std::uint64_t seed = 0x7a5c;
+    for (const config& cf : configs) {
+        INFO("setup: " << std::string(cf.name));
+        loop parent;
+        loop_options o;
+        o.tasks = 32;
+        o.defer_taskrun = cf.defer;
+        if (!open_loop(parent, 16, o)) continue;
+        random_threads::run(parent, seed++, 1200, cf.defer);
     }
 }
 
@@ -3464,6 +3789,15 @@ TEST_CASE("loop: mock random work, cancels and deadlines run every callback exac
     REQUIRE(mock->owns(l.ring_fd()));
     // The mock performs no socket I/O by default (a test would give RECV a handler): no recv.
     random_work::run_random(l, 0x10e5, 1500, false);
+}
+
+TEST_CASE("loop: mock random work between threads runs every task exactly once on its target, with its answer") {
+    rawring::mock::scope mock;
+    loop parent;
+    loop_options o;
+    o.tasks = 32;
+    REQUIRE(parent.init(16, o) == 0);
+    random_threads::run(parent, 0x7a5c, 1200, setup_choice::automatic);
 }
 
 } // TEST_SUITE mock

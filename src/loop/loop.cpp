@@ -876,6 +876,10 @@ task* loop::run_on(loop& target, const context& c, callback done) noexcept {
     task* t = alloc_(loop_op::run_on, c);
     if (t == nullptr) [[unlikely]] return nullptr;
     t->arg_ = std::bit_cast<const void*>(done);
+    // What `done` sees when the task was sent at once: no CQE of its own sets these then (the
+    // reply only counts down), and the task's last operation left its own result in them.
+    t->res_ = 0;
+    t->flags_ = 0;
     ++t->outstanding_;  // the target's reply
     // Release: the task's fields are written before the target can see the message.
     std::atomic_ref<std::uint32_t>(t->handoff_).store(1, std::memory_order_release);
