@@ -325,9 +325,10 @@ namespace random_work {
 
 // What the case issues. Each record is one operation; its callback checks the result against
 // what the kernel may post for that operation, and may issue more work and cancel other work.
-enum class kind : std::uint8_t { noop, timer_short, timer_long, write, read, poll, recv_ms, cancel_one, cancel_fd, msg_self };
+enum class kind : std::uint8_t { noop, timer_short, timer_long, write, read, poll, recv_ms, cancel_one, cancel_fd, msg_self, open, close };
 constexpr unsigned pipes = 3;
 constexpr unsigned max_records = 4096;
+constexpr unsigned close_records = 1024;  // beyond max_records: closes of what the opens opened
 
 struct world;
 struct record {
@@ -361,6 +362,8 @@ struct world {
     bool recv_armed = false;
     unsigned long_timers = 0;
     unsigned msgs_received = 0, msgs_bad = 0;
+    std::vector<int> to_close;  // opened through the loop, close not issued yet (or cancelled)
+    unsigned opened = 0, closed = 0;
     unsigned pool_empty = 0;
     std::string first_bad;  // the first wrong result, for the failure message
 
@@ -372,6 +375,7 @@ struct world {
     void issue_random();
     void issue(kind k);
     void cancel_some();
+    void close_opened();
 };
 
 void on_message(loop&, const rawring::message& m, void* user) {
@@ -401,6 +405,8 @@ bool result_ok(const record& r, const cqe_t& c, bool more) {
     case kind::cancel_one: return res == 0 || res == -ENOENT || res == -EALREADY || res == ecanceled;
     case kind::cancel_fd: return res >= 0 || res == -ENOENT || res == ecanceled;
     case kind::msg_self: return res == 0 || res == ecanceled;
+    case kind::open: return res >= 0 || res == ecanceled;
+    case kind::close: return res == 0 || res == ecanceled;  // -EBADF would be a second close
     }
     return false;
 }
@@ -433,6 +439,14 @@ void on_cqe(loop&, task& t, const cqe_t& c) {
         if (b.size() != static_cast<std::size_t>(c.res)) w.note_bad(*r, c.res);
         w.sock_received += static_cast<unsigned>(c.res);
     }
+    if (r->k == kind::open && c.res >= 0) {
+        ++w.opened;
+        w.to_close.push_back(c.res);
+    }
+    if (r->k == kind::close) {
+        if (c.res == 0) ++w.closed;
+        else w.to_close.push_back(r->len);  // cancelled before it ran: the fd is still open
+    }
     r->last_res = c.res;
     r->timed_out = t.timed_out();
     if (r->timed_out && !r->has_deadline) {
@@ -444,6 +458,7 @@ void on_cqe(loop&, task& t, const cqe_t& c) {
     --w.live;
     if (r->k == kind::recv_ms) w.recv_armed = false;
     if (r->k == kind::timer_long) --w.long_timers;
+    w.close_opened();
     // The callback's own work: more operations, and sometimes a cancel of another.
     if (w.pick(2) == 0) w.issue_random();
     if (w.pick(4) == 0) w.cancel_some();
@@ -459,7 +474,7 @@ void world::issue_random() {
     static constexpr kind weights[] = {kind::noop,  kind::timer_short, kind::timer_short, kind::timer_long,
                                        kind::write, kind::write,       kind::read,        kind::read,
                                        kind::poll,  kind::recv_ms,     kind::cancel_one,  kind::cancel_fd,
-                                       kind::msg_self};
+                                       kind::msg_self, kind::open};
     issue(weights[pick(sizeof weights / sizeof weights[0])]);
 }
 
@@ -519,6 +534,8 @@ void world::issue(kind k) {
     case kind::msg_self:
         t = l->msg_value(*l, 0x5eed, 77, c);
         break;
+    case kind::open: t = l->open("/dev/null", O_RDONLY | O_CLOEXEC, 0, c); break;
+    case kind::close: break;  // close_opened's
     }
     if (t == nullptr) {
         // The pool is empty (or the op cannot be made): nothing was issued.
@@ -533,6 +550,27 @@ void world::issue(kind k) {
 
 void world::cancel_some() { issue(kind::cancel_one); }
 
+void world::close_opened() {
+    // Closes go out whatever the budget (an fd the loop opened is closed through it), as far as
+    // the pool allows; what is left waits for the next callback or the driver.
+    while (!to_close.empty() && recs.size() < max_records + close_records) {
+        const int fd = to_close.back();
+        recs.emplace_back();
+        record& r = recs.back();
+        r.w = this;
+        r.k = kind::close;
+        r.len = static_cast<unsigned>(fd);
+        task* t = l->close(fd, {on_cqe, &r, static_cast<std::uint32_t>(kind::close), 0});
+        if (t == nullptr) {
+            recs.pop_back();
+            return;
+        }
+        to_close.pop_back();
+        r.ref = rawring::task_ref(t);
+        ++live;
+    }
+}
+
 /// Runs `ops` random operations on `l` (already set up), with a multishot recv over a buffer
 /// group when `with_group`, and with that share of the io_uring system calls given a fault
 /// (rawring::inject) when `fault_rate` is not 0, and checks everything the case promises.
@@ -541,7 +579,7 @@ void run_random(loop& l, std::uint64_t seed, unsigned ops, bool with_group, doub
     world w;
     w.l = &l;
     w.rng.seed(seed);
-    w.recs.reserve(max_records + 1);  // records never move: the tasks point at them
+    w.recs.reserve(max_records + close_records + 1);  // records never move: the tasks point at them
     w.budget = ops;
     for (auto& p : w.pfd) REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
     REQUIRE(::pipe2(w.silent, O_CLOEXEC) == 0);
@@ -583,10 +621,11 @@ void run_random(loop& l, std::uint64_t seed, unsigned ops, bool with_group, doub
             const ssize_t n = ::write(w.pfd[p][1], bytes, 1 + w.pick(sizeof bytes));
             if (n > 0) w.written[p] += static_cast<std::uint64_t>(n);
         }
+        w.close_opened();
         REQUIRE(l.run_for(ms_ns) >= 0);
     }
     CHECK(w.budget == 0);
-    w.budget = 0;  // from here on the callbacks issue nothing
+    w.budget = 0;  // from here on the callbacks issue nothing but closes
     // Whatever still waits (long timers, reads with no data, the multishot recv): cancel it all.
     // (Room for this record was kept: world::issue stops at max_records.)
     REQUIRE(l.run_for(10 * ms_ns) >= 0);  // first the callbacks that were due
@@ -597,6 +636,16 @@ void run_random(loop& l, std::uint64_t seed, unsigned ops, bool with_group, doub
     REQUIRE(l.cancel_all({on_cqe, &all, 0, 0}) != nullptr);
     ++w.live;
     REQUIRE(drain(l));
+    // The fds still open (their closes cancelled, or not issued for want of a task).
+    for (int round = 0; round < 100 && !w.to_close.empty(); ++round) {
+        w.close_opened();
+        REQUIRE(drain(l));
+    }
+    CHECK(w.to_close.empty());
+    CHECK(w.opened == w.closed);
+    CHECK(w.opened > 0);
+    CHECK(l.fds().balanced());
+    CHECK(l.fds().untracked == 0);
     CHECK(w.live == 0);
     if (fault_rate != 0) {
         CHECK(inj.stats().faults > 0);
@@ -2837,6 +2886,7 @@ TEST_CASE("loop: random work, cancels and deadlines run every callback exactly o
         loop l;
         loop_options o;
         o.tasks = 24;
+        o.track_fds = 4096;
         o.cq_entries = 16;
         o.defer_taskrun = cf.defer;
         o.coop_taskrun = cf.coop;
@@ -2875,6 +2925,7 @@ TEST_CASE("loop: random work under injected system-call faults still runs every 
     loop l;
     loop_options o;
     o.tasks = 24;
+    o.track_fds = 4096;
     o.cq_entries = 16;
     if (!open_loop(l, 8, o)) return;
     random_work::run_random(l, 0xfa17, 1500, op_ok(abi::IORING_OP_RECV), 0.1);
@@ -3784,6 +3835,7 @@ TEST_CASE("loop: mock random work, cancels and deadlines run every callback exac
     loop l;
     loop_options o;
     o.tasks = 24;
+    o.track_fds = 4096;
     o.cq_entries = 16;
     REQUIRE(l.init(8, o) == 0);
     REQUIRE(mock->owns(l.ring_fd()));
