@@ -249,6 +249,9 @@ struct kernel::impl {
     /// `until`: the earliest end among the waits of every thread using the mock, or none while
     /// one of them is not in such a wait (it may yet post to this ring, as MSG_RING does).
     std::uint64_t idle_jump(int me, std::uint64_t until);
+    /// Takes thread `tid` off `threads` (it ended, or forgot itself) and wakes the waits it
+    /// may have held back.
+    void drop_thread(int tid);
     void fire_timers(std::uint64_t at);
     /// The ring `fd` names (a registered index with `registered`), or null: not the mock's.
     std::shared_ptr<ring> find(int fd, bool registered);

@@ -89,8 +89,7 @@ struct thread_exit_hook {
         kernel::impl* m = installed_mock;
         if (m == nullptr || m->serial != mock) return;
         std::lock_guard<std::mutex> lk(m->lock);
-        m->threads.erase(sys::gettid());
-        m->for_each_ring([m](ring& r) { m->wake(r); });
+        m->drop_thread(sys::gettid());
     }
 };
 thread_local thread_exit_hook exit_hook;
@@ -1076,6 +1075,12 @@ void kernel::impl::fire_timers(std::uint64_t at) {
     });
 }
 
+void kernel::impl::drop_thread(int tid) {
+    if (threads.erase(tid) == 0) return;
+    // The waits that this thread held back may move the clock now.
+    for_each_ring([this](ring& r) { wake(r); });
+}
+
 std::uint64_t kernel::impl::idle_jump(int me, std::uint64_t until) {
     constexpr std::uint64_t none = ~std::uint64_t{0};
     std::uint64_t to = until;
@@ -1213,9 +1218,7 @@ void kernel::uninstall() noexcept {
 void kernel::forget_thread() {
     std::lock_guard<std::mutex> lk(impl_->lock);
     if (exit_hook.mock == impl_->serial) exit_hook.mock = 0;
-    if (impl_->threads.erase(sys::gettid()) == 0) return;
-    // The waits that this thread held back may move the clock now.
-    impl_->for_each_ring([this](ring& r) { impl_->wake(r); });
+    impl_->drop_thread(sys::gettid());
 }
 
 bool kernel::installed() const noexcept { return impl_->installed_; }
