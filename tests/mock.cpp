@@ -1009,13 +1009,16 @@ TEST_CASE("mock: a wait does not move the clock past a thread that a MSG_RING ha
     mock::scope m(quiet());
     rawring::ring a;
     REQUIRE(a.init(4) == 0);
-    std::atomic<int> known{0};  // as above
+    std::atomic<int> known{0};  // 1: the answerer has started
     rawring::ring b;
     REQUIRE(b.init(4) == 0);
     std::thread answerer([&a, &b, &known] {
         known.store(1);
+        // Timed (two hours, longer than the main thread's wait), so that the case fails
+        // rather than hangs should the message never come.
+        const abi::kernel_timespec two_hours = ms(2 * 3600 * 1000);
         io_uring_cqe* cqe = nullptr;
-        if (b.wait_cqe(&cqe) != 0) return;
+        if (b.wait_cqe_timeout(&cqe, &two_hours) != 0) return;
         const std::uint64_t got = cqe->user_data;
         b.cqe_seen(cqe);
         io_uring_sqe* sqe = b.get_sqe();
@@ -1033,6 +1036,7 @@ TEST_CASE("mock: a wait does not move the clock past a thread that a MSG_RING ha
     const abi::kernel_timespec hour = ms(3600 * 1000);
     io_uring_cqe* cqe = nullptr;
     const int ret = a.submit_and_wait_timeout(&cqe, 1, &hour, nullptr);
+    m->forget_thread();  // so the answerer's wait, if nothing came, ends on the virtual clock
     answerer.join();
     REQUIRE(ret >= 0);
     CHECK(cqe->user_data == 0x41);
