@@ -338,8 +338,7 @@ struct record {
     unsigned len = 0;
     bool has_deadline = false;
     bool timed_out = false;  // task::timed_out() at its last callback
-    int calls = 0;       // CQEs seen
-    int finals = 0;      // of them without F_MORE
+    int finals = 0;      // callbacks without F_MORE (last ones)
     int after_final = 0; // callbacks after the last one
     int bad = 0;         // results that this operation cannot have
     int last_res = 0;
@@ -364,7 +363,6 @@ struct world {
     unsigned msgs_received = 0, msgs_bad = 0;
     std::vector<int> to_close;  // opened through the loop, close not issued yet (or cancelled)
     unsigned opened = 0, closed = 0;
-    unsigned pool_empty = 0;
     std::string first_bad;  // the first wrong result, for the failure message
 
     unsigned pick(unsigned n) { return static_cast<unsigned>(rng() % n); }
@@ -374,7 +372,6 @@ struct world {
     }
     void issue_random();
     void issue(kind k);
-    void cancel_some();
     void close_opened();
 };
 
@@ -415,7 +412,6 @@ void on_cqe(loop&, task& t, const cqe_t& c) {
     auto* r = static_cast<record*>(t.user());
     world& w = *r->w;
     const bool more = (c.flags & abi::IORING_CQE_F_MORE) != 0;
-    ++r->calls;
     if (r->finals != 0) ++r->after_final;
     if (!result_ok(*r, c, more)) {
         ++r->bad;
@@ -461,7 +457,7 @@ void on_cqe(loop&, task& t, const cqe_t& c) {
     w.close_opened();
     // The callback's own work: more operations, and sometimes a cancel of another.
     if (w.pick(2) == 0) w.issue_random();
-    if (w.pick(4) == 0) w.cancel_some();
+    if (w.pick(4) == 0) w.issue(kind::cancel_one);
     if (w.sock[1] >= 0 && w.pick(3) == 0 && w.sock_sent - w.sock_received < 2048) {
         const char bytes[24] = "random work on a socket";
         const ssize_t s = ::send(w.sock[1], bytes, sizeof bytes, MSG_DONTWAIT);
@@ -539,7 +535,6 @@ void world::issue(kind k) {
     }
     if (t == nullptr) {
         // The pool is empty (or the op cannot be made): nothing was issued.
-        ++pool_empty;
         recs.pop_back();
         return;
     }
@@ -547,8 +542,6 @@ void world::issue(kind k) {
     ++live;
     --budget;
 }
-
-void world::cancel_some() { issue(kind::cancel_one); }
 
 void world::close_opened() {
     // Closes go out whatever the budget (an fd the loop opened is closed through it), as far as
@@ -749,7 +742,6 @@ struct world {
     std::atomic<unsigned> child_posts_ok{0};  // post_values back that the children queued
     std::atomic<unsigned> child_posts_refused{0};
     unsigned replies_received = 0, replies_bad = 0;
-    unsigned pool_empty = 0;
 
     unsigned pick(unsigned m) { return static_cast<unsigned>(rng() % m); }
     void issue_random();
@@ -865,7 +857,6 @@ void world::issue(kind k) {
     case kind::post_value: break;
     }
     if (t == nullptr) {
-        ++pool_empty;
         r.w = nullptr;  // not issued; the slot is used again
         return;
     }
